@@ -1,0 +1,5 @@
+// The shared vocabulary of the gateway: sectors, severities, identifiers and the plain
+// values that flow from ingest to rules to events. Every other domain imports from here.
+export * from './vocabulary.js';
+export * from './reading.js';
+export * from './metrics.js';

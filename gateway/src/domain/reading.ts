@@ -1,0 +1,42 @@
+import type { DetectionType, DeviceKind, Sector } from './vocabulary.js';
+
+/** Where a message came from, resolved against the registry. */
+export interface DeviceRef {
+  site: string;
+  device: string;
+  sector: Sector;
+  kind: DeviceKind;
+}
+
+/** One numeric telemetry value, after validation. */
+export interface Reading extends DeviceRef {
+  metric: string;
+  value: number;
+  /** Event time (ms since epoch): the payload `ts` when within the allowed skew, else `receivedAt`. */
+  ts: number;
+  receivedAt: number;
+  /** The payload `ts` was missing or outside the allowed clock skew, so `ts` is the arrival time. */
+  skewed: boolean;
+  /** False when the carrying protocol flagged the value (fault, maintenance, calibration...): stored, never compared. */
+  valid: boolean;
+}
+
+/** One detection from a camera's video analytics, after validation. */
+export interface Detection extends DeviceRef {
+  camera: string;
+  type: DetectionType;
+  confidence: number;
+  bbox?: [number, number, number, number];
+  snapshot?: string;
+  ts: number;
+  receivedAt: number;
+  skewed: boolean;
+}
+
+/** A device's declared status (status topic) or its connection state. */
+export interface DeviceStatus extends DeviceRef {
+  online: boolean;
+  ts: number;
+  receivedAt: number;
+  source: 'status' | 'connect' | 'disconnect';
+}

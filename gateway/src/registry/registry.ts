@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { DeviceRef, Sector } from '../domain/index.js';
+import { checkCreditCode } from './credit-code.js';
+import { registrySchema, type DeviceEntry, type SiteEntry } from './schema.js';
+
+export interface RegisteredDevice extends DeviceRef {
+  entry: DeviceEntry;
+}
+
+export interface Registry {
+  sites: SiteEntry[];
+  site(id: string): SiteEntry | undefined;
+  /** Device ids are unique across the registry: a device id is its MQTT username. */
+  device(id: string): RegisteredDevice | undefined;
+  devices(): RegisteredDevice[];
+  /** Non-fatal findings, such as a credit code whose check character does not match. */
+  warnings: string[];
+}
+
+export class RegistryError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`registry ${source} is invalid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'RegistryError';
+  }
+}
+
+export function parseRegistry(raw: unknown, source = '<registry>'): Registry {
+  const parsed = registrySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new RegistryError(
+      source,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const sites = new Map<string, SiteEntry>();
+  const devices = new Map<string, RegisteredDevice>();
+  for (const site of parsed.data.sites) {
+    if (sites.has(site.id)) problems.push(`sites: site id "${site.id}" appears twice`);
+    sites.set(site.id, site);
+    if (site.creditCode !== undefined) {
+      const why = checkCreditCode(site.creditCode);
+      if (why) warnings.push(`site ${site.id}: credit code ${site.creditCode}: ${why}`);
+    }
+    for (const d of site.devices) {
+      const prior = devices.get(d.id);
+      if (prior) problems.push(`site ${site.id}: device id "${d.id}" is already used by site ${prior.site}`);
+      devices.set(d.id, { site: site.id, device: d.id, sector: site.sector as Sector, kind: d.kind, entry: d });
+    }
+  }
+  if (problems.length) throw new RegistryError(source, problems);
+  return {
+    sites: [...sites.values()],
+    site: (id) => sites.get(id),
+    device: (id) => devices.get(id),
+    devices: () => [...devices.values()],
+    warnings,
+  };
+}
+
+export function loadRegistry(path: string): Registry {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RegistryError(path, [`cannot read: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new RegistryError(path, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  return parseRegistry(raw, path);
+}
+
