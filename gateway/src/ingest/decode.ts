@@ -26,6 +26,7 @@ export type RejectReason =
   | 'foreign_topic'
   | 'payload_too_large'
   | 'json_too_deep'
+  | 'forbidden_key'
   | 'invalid_json'
   | 'invalid_payload'
   | 'too_many_metrics'
@@ -41,6 +42,9 @@ export type Decoded =
   | { ok: true; channel: 'telemetry'; readings: Reading[] }
   | { ok: true; channel: 'vision'; camera: string; detections: Detection[] }
   | { ok: true; channel: 'status'; status: DeviceStatus };
+
+// Keys that reach object prototypes in careless code downstream; refused outright (cheap byte scan).
+const FORBIDDEN_KEYS = ['"__proto__"', '"constructor"', '"prototype"'].map((k) => Buffer.from(k));
 
 function reject(reason: RejectReason, detail: string): Rejection {
   return { ok: false, reason, detail };
@@ -83,6 +87,8 @@ export function decodeMessage(
   if (jsonDepthExceeds(payload, limits.maxJsonDepth)) {
     return reject('json_too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth}`);
   }
+  const forbidden = FORBIDDEN_KEYS.find((k) => payload.includes(k));
+  if (forbidden) return reject('forbidden_key', `payload contains the key ${forbidden.toString()}, which is never accepted`);
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

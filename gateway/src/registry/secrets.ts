@@ -1,4 +1,7 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: { N: number; maxmem: number }) => Promise<Buffer>;
 
 // scrypt parameters: N=16384 keeps a verification near 50 ms on one core, slow for a guesser.
 const N = 16384;
@@ -11,12 +14,13 @@ export function hashSecret(secret: string): string {
   return `scrypt$${N}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-export function verifySecret(secret: string, stored: { secret?: string; secretHash?: string }): boolean {
+/** Constant-time check of a presented secret; hashing runs off the event loop. */
+export async function verifySecret(secret: string, stored: { secret?: string; secretHash?: string }): Promise<boolean> {
   if (stored.secretHash) {
     const [, n, saltB64, hashB64] = stored.secretHash.split('$');
     if (!n || !saltB64 || !hashB64) return false;
     const expected = Buffer.from(hashB64, 'base64');
-    const actual = scryptSync(secret, Buffer.from(saltB64, 'base64'), expected.length, { N: Number(n) });
+    const actual = await scryptAsync(secret, Buffer.from(saltB64, 'base64'), expected.length, { N: Number(n), maxmem: 64 * 1024 * 1024 });
     return timingSafeEqual(actual, expected);
   }
   if (stored.secret === undefined) return false;

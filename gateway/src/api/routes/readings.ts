@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { metricNameSchema } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { idParam, limitParam, timeParam } from '../query.js';
+
+const HOUR = 3_600_000;
+
+const readingsQuery = z
+  .object({
+    site: idParam,
+    device: idParam.optional(),
+    metric: metricNameSchema,
+    since: timeParam.optional(),
+    until: timeParam.optional(),
+    limit: limitParam(10_000, 1000),
+  })
+  .strict();
+
+export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get(
+    '/api/readings',
+    {
+      schema: {
+        querystring: readingsQuery,
+        response: {
+          200: z.object({
+            site: z.string(),
+            metric: z.string(),
+            since: z.number(),
+            until: z.number(),
+            series: z.array(z.object({ device: z.string(), points: z.array(z.object({ time: z.number(), value: z.number().nullable() })) })),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      if (!deps.readings) throw new ApiError('GW_HISTORY_OFF');
+      // Devices may run ahead of the gateway clock by the allowed skew; include them by default.
+      const until = req.query.until ?? Date.now() + 5 * 60_000;
+      const since = req.query.since ?? until - HOUR;
+      if (since > until) throw new ApiError('GW_BAD_REQUEST', 'querystring.since: must not be after until');
+      if (!deps.registry().site(req.query.site)) throw new ApiError('GW_NOT_FOUND', `no site ${req.query.site}`);
+      let series;
+      try {
+        series = await deps.readings.readings({ ...req.query, since, until });
+      } catch (err) {
+        req.log.warn({ err: (err as Error).message }, 'readings query failed');
+        throw new ApiError('GW_UPSTREAM', `InfluxDB did not answer the query: ${(err as Error).message}`);
+      }
+      return { site: req.query.site, metric: req.query.metric, since, until, series };
+    },
+  );
+};

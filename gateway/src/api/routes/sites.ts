@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { sectorSchema } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+
+const siteSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  sector: sectorSchema,
+  creditCode: z.string().nullable(),
+  devices: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      online: z.boolean(),
+      lastSeen: z.number().nullable(),
+      latest: z.record(z.string(), z.object({ value: z.number(), ts: z.number() })),
+    }),
+  ),
+  openEvents: z.number(),
+});
+
+export const siteRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get('/api/sites', { schema: { response: { 200: z.object({ sites: z.array(siteSchema) }) } } }, async () => {
+    const live = deps.devices();
+    const sites = deps.registry().sites.map((s) => {
+      const counts = deps.events.countsByState(s.id);
+      return {
+        id: s.id,
+        name: s.name,
+        sector: s.sector,
+        creditCode: s.creditCode ?? null,
+        devices: s.devices.map((d) => {
+          const state = live.get(d.id);
+          return { id: d.id, kind: d.kind, online: state?.online ?? false, lastSeen: state?.lastSeen ?? null, latest: state?.latest ?? {} };
+        }),
+        openEvents: counts.open + counts.acknowledged,
+      };
+    });
+    return { sites };
+  });
+};

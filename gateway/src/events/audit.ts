@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import type { StateDb } from '../storage/index.js';
+
+/** The content of one audit row: an event transition or a maintenance-window change. */
+export interface AuditEntry {
+  kind: 'transition' | 'maintenance';
+  eventId: string | null;
+  windowId: string | null;
+  site: string;
+  device: string | null;
+  type: string;
+  at: number;
+  actor: string;
+  note: string | null;
+  severity: string | null;
+  value: number | null;
+  detail: unknown;
+}
+
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+interface AuditRow {
+  seq: number;
+  kind: string;
+  event_id: string | null;
+  window_id: string | null;
+  site: string;
+  device: string | null;
+  type: string;
+  at: number;
+  actor: string;
+  note: string | null;
+  severity: string | null;
+  value: number | null;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  since?: number;
+  until?: number;
+  site?: string;
+  event?: string;
+  afterSeq?: number;
+  limit: number;
+}
+
+export type VerifyResult =
+  | { ok: true; rows: number; lastHash: string }
+  | { ok: false; rows: number; seq: number; reason: string };
+
+const GENESIS = '0'.repeat(64);
+
+/**
+ * The hashed content of a row: every column but the hash itself, in a fixed order, so that
+ * changing any stored value (or the row's position in the chain) changes the hash.
+ */
+function contentHash(seq: number, prevHash: string, e: { kind: string; eventId: string | null; windowId: string | null; site: string; device: string | null; type: string; at: number; actor: string; note: string | null; severity: string | null; value: number | null; detail: string | null }): string {
+  const canonical = JSON.stringify([seq, prevHash, e.kind, e.eventId, e.windowId, e.site, e.device, e.type, e.at, e.actor, e.note, e.severity, e.value, e.detail]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function toRecord(r: AuditRow): AuditRecord {
+  return {
+    seq: r.seq,
+    kind: r.kind as AuditRecord['kind'],
+    eventId: r.event_id,
+    windowId: r.window_id,
+    site: r.site,
+    device: r.device,
+    type: r.type,
+    at: r.at,
+    actor: r.actor,
+    note: r.note,
+    severity: r.severity,
+    value: r.value,
+    detail: r.detail === null ? null : JSON.parse(r.detail),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+export function createAuditLog(db: StateDb) {
+  const q = {
+    last: db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
+    insert: db.prepare(`INSERT INTO audit (seq, kind, event_id, window_id, site, device, type, at, actor, note, severity, value, detail, prev_hash, hash)
+      VALUES (@seq, @kind, @eventId, @windowId, @site, @device, @type, @at, @actor, @note, @severity, @value, @detail, @prevHash, @hash)`),
+    bySeq: db.prepare('SELECT * FROM audit WHERE seq = ?'),
+    ofEvent: db.prepare('SELECT * FROM audit WHERE event_id = ? ORDER BY seq'),
+    walk: db.prepare('SELECT * FROM audit ORDER BY seq'),
+  };
+
+  return {
+    /** Appends one row; call inside the transaction that makes the change it records. */
+    append(entry: AuditEntry): AuditRecord {
+      const last = q.last.get() as { seq: number; hash: string } | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? GENESIS;
+      const detail = entry.detail === null || entry.detail === undefined ? null : JSON.stringify(entry.detail);
+      const row = { ...entry, detail, seq, prevHash };
+      const hash = contentHash(seq, prevHash, row);
+      q.insert.run({ ...row, hash });
+      return { ...entry, seq, prevHash, hash };
+    },
+
+    ofEvent(eventId: string): AuditRecord[] {
+      return (q.ofEvent.all(eventId) as AuditRow[]).map(toRecord);
+    },
+
+    list(f: AuditFilter): AuditRecord[] {
+      const where: string[] = [];
+      const params: Record<string, string | number> = { limit: f.limit };
+      if (f.since !== undefined) (where.push('at >= @since'), (params.since = f.since));
+      if (f.until !== undefined) (where.push('at < @until'), (params.until = f.until));
+      if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
+      if (f.event !== undefined) (where.push('event_id = @event'), (params.event = f.event));
+      if (f.afterSeq !== undefined) (where.push('seq > @afterSeq'), (params.afterSeq = f.afterSeq));
+      const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;
+      return (db.prepare(sql).all(params) as AuditRow[]).map(toRecord);
+    },
+
+    /** Walks the whole chain and names the first row whose content or link does not match. */
+    verify(): VerifyResult {
+      let prev = GENESIS;
+      let rows = 0;
+      let expectedSeq = 1;
+      for (const r of q.walk.iterate() as IterableIterator<AuditRow>) {
+        rows++;
+        if (r.seq !== expectedSeq) return { ok: false, rows, seq: r.seq, reason: `row ${expectedSeq} is missing before row ${r.seq}` };
+        if (r.prev_hash !== prev) return { ok: false, rows, seq: r.seq, reason: `row ${r.seq} does not link to the hash of row ${r.seq - 1}` };
+        const recomputed = contentHash(r.seq, r.prev_hash, {
+          kind: r.kind,
+          eventId: r.event_id,
+          windowId: r.window_id,
+          site: r.site,
+          device: r.device,
+          type: r.type,
+          at: r.at,
+          actor: r.actor,
+          note: r.note,
+          severity: r.severity,
+          value: r.value,
+          detail: r.detail,
+        });
+        if (recomputed !== r.hash) return { ok: false, rows, seq: r.seq, reason: `row ${r.seq} was altered: its content does not match its hash` };
+        prev = r.hash;
+        expectedSeq++;
+      }
+      return { ok: true, rows, lastHash: prev };
+    },
+  };
+}

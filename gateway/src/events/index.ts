@@ -1,0 +1,5 @@
+// Supervision events: lifecycle on the state database, the hash-chained audit trail,
+// and the records handed to storage and fan-out.
+export * from './schema.js';
+export { createEventStore, newEventId, toTransition, LifecycleError, type EventStore, type EventFilter, type AppliedTransition, type EventStoreOptions } from './store.js';
+export { createAuditLog, type AuditLog, type AuditRecord, type AuditEntry, type AuditFilter, type VerifyResult } from './audit.js';

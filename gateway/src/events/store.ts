@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import { severityRank, type Severity } from '../domain/index.js';
+import type { RuleTransition } from '../rules/index.js';
+import type { StateDb } from '../storage/index.js';
+import { createAuditLog, type AuditLog, type AuditRecord } from './audit.js';
+import type { Disposition, EventDetail, EventState, SupervisionEvent, TransitionRecord, TransitionType } from './schema.js';
+
+export interface EventFilter {
+  site?: string;
+  sites?: readonly string[];
+  device?: string;
+  state?: EventState;
+  severity?: Severity;
+  since?: number;
+  until?: number;
+  /** Keyset cursor: events strictly older than this (raisedAt, id) pair. */
+  before?: { raisedAt: number; id: string };
+  limit: number;
+}
+
+/** What one change did, for storage and fan-out. */
+export interface AppliedTransition {
+  event: SupervisionEvent;
+  transition: TransitionRecord;
+}
+
+/** A lifecycle request the event's state does not allow. */
+export class LifecycleError extends Error {
+  constructor(
+    readonly kind: 'not_found' | 'conflict',
+    message: string,
+    readonly state?: EventState,
+  ) {
+    super(message);
+    this.name = 'LifecycleError';
+  }
+}
+
+interface EventRow {
+  id: string;
+  key: string;
+  rule: string;
+  rule_version: string;
+  item: string;
+  title: string;
+  site: string;
+  device: string;
+  sector: string;
+  metric: string | null;
+  camera: string | null;
+  detection_type: string | null;
+  severity: string;
+  value: number;
+  threshold: number | null;
+  message: string;
+  state: string;
+  raised_at: number;
+  updated_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  closed_at: number | null;
+  disposition: string | null;
+  suppressed: number;
+  last_overdue_at: number | null;
+  evidence: string | null;
+}
+
+function toEvent(r: EventRow): SupervisionEvent {
+  return {
+    id: r.id,
+    key: r.key,
+    rule: r.rule,
+    ruleVersion: r.rule_version,
+    item: r.item,
+    title: r.title,
+    site: r.site,
+    device: r.device,
+    sector: r.sector as SupervisionEvent['sector'],
+    metric: r.metric,
+    camera: r.camera,
+    detectionType: r.detection_type,
+    severity: r.severity as Severity,
+    value: r.value,
+    threshold: r.threshold,
+    message: r.message,
+    state: r.state as EventState,
+    raisedAt: r.raised_at,
+    updatedAt: r.updated_at,
+    acknowledgedAt: r.acknowledged_at,
+    resolvedAt: r.resolved_at,
+    closedAt: r.closed_at,
+    disposition: r.disposition,
+    suppressed: r.suppressed === 1,
+    overdue: r.last_overdue_at !== null && r.state === 'open',
+  };
+}
+
+export function toTransition(a: AuditRecord): TransitionRecord {
+  const detail = (a.detail ?? {}) as { disposition?: Disposition };
+  return {
+    seq: a.seq,
+    eventId: a.eventId!,
+    site: a.site,
+    device: a.device ?? '',
+    type: a.type as TransitionType,
+    at: a.at,
+    actor: a.actor,
+    note: a.note,
+    severity: (a.severity ?? 'info') as Severity,
+    value: a.value ?? 0,
+    disposition: detail.disposition ?? null,
+  };
+}
+
+/** Sortable, unguessable event ids: raise time then randomness. */
+export function newEventId(at: number): string {
+  return `ev-${Math.max(0, at).toString(36).padStart(9, '0')}-${randomBytes(5).toString('hex')}`;
+}
+
+export type EventStore = ReturnType<typeof createEventStore>;
+
+export interface EventStoreOptions {
+  /** True when the device is inside a maintenance window at that time. */
+  inMaintenance?: (site: string, device: string, at: number) => boolean;
+}
+
+/**
+ * The event lifecycle on the state database. Every change is one SQLite transaction that
+ * updates the event row and appends its audit row, so a crash never leaves them apart.
+ */
+export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
+  const audit: AuditLog = createAuditLog(db);
+  const q = {
+    unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ('open', 'acknowledged') ORDER BY raised_at DESC LIMIT 1`),
+    byId: db.prepare('SELECT * FROM events WHERE id = ?'),
+    insertEvent: db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, metric, camera,
+      detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence)
+      VALUES (@id, @key, @rule, @rule_version, @item, @title, @site, @device, @sector, @metric, @camera,
+      @detection_type, @severity, @value, @threshold, @message, 'open', @at, @at, @suppressed, @evidence)`),
+    escalate: db.prepare('UPDATE events SET severity = ?, value = ?, threshold = ?, message = ?, updated_at = ?, evidence = COALESCE(?, evidence) WHERE id = ?'),
+    setState: db.prepare('UPDATE events SET state = @state, updated_at = @at, acknowledged_at = COALESCE(@ackAt, acknowledged_at), resolved_at = COALESCE(@resolvedAt, resolved_at), closed_at = COALESCE(@closedAt, closed_at), disposition = COALESCE(@disposition, disposition) WHERE id = @id'),
+    touch: db.prepare('UPDATE events SET updated_at = ? WHERE id = ?'),
+    markOverdue: db.prepare('UPDATE events SET last_overdue_at = ? WHERE id = ?'),
+    openUnacked: db.prepare(`SELECT * FROM events WHERE state = 'open' AND suppressed = 0`),
+    unresolvedKeys: db.prepare(`SELECT key FROM events WHERE state IN ('open', 'acknowledged')`),
+  };
+
+  const rowOf = (id: string) => q.byId.get(id) as EventRow | undefined;
+
+  function record(row: EventRow, type: TransitionType, at: number, actor: string, note: string | null, severity: Severity, value: number, disposition?: Disposition): AppliedTransition {
+    const a = audit.append({
+      kind: 'transition',
+      eventId: row.id,
+      windowId: null,
+      site: row.site,
+      device: row.device,
+      type,
+      at,
+      actor,
+      note,
+      severity,
+      value,
+      detail: disposition ? { disposition } : null,
+    });
+    return { event: toEvent(rowOf(row.id)!), transition: toTransition(a) };
+  }
+
+  const applyRuleTx = db.transaction((t: RuleTransition): AppliedTransition | null => {
+    const evidence = t.evidence ? JSON.stringify(t.evidence.slice(-20)) : null;
+    const existing = q.unresolvedByKey.get(t.key) as EventRow | undefined;
+    if (t.type === 'raised' && !existing) {
+      const id = newEventId(t.at);
+      const suppressed = opts.inMaintenance?.(t.site, t.device, t.at) ? 1 : 0;
+      q.insertEvent.run({
+        id,
+        key: t.key,
+        rule: t.rule,
+        rule_version: t.ruleVersion,
+        item: t.item,
+        title: t.title,
+        site: t.site,
+        device: t.device,
+        sector: t.sector,
+        metric: t.metric ?? null,
+        camera: t.camera ?? null,
+        detection_type: t.detectionType ?? null,
+        severity: t.severity,
+        value: t.value,
+        threshold: t.threshold,
+        message: t.message,
+        at: t.at,
+        suppressed,
+        evidence,
+      });
+      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value);
+    }
+    // The engine can be ahead of the database only if a person resolved the event meanwhile.
+    if (!existing) return null;
+    if (t.type === 'resolved') {
+      q.setState.run({ id: existing.id, state: 'resolved', at: t.at, ackAt: null, resolvedAt: t.at, closedAt: null, disposition: null });
+      return record(existing, 'resolved', t.at, 'system', t.message, existing.severity as Severity, t.value);
+    }
+    // 'escalated', or a repeated 'raised' after a crash lost the engine's memory of this event:
+    // at most one unresolved event per key, and its severity never falls.
+    if (severityRank(t.severity) <= severityRank(existing.severity as Severity)) return null;
+    q.escalate.run(t.severity, t.value, t.threshold, t.message, t.at, evidence, existing.id);
+    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value);
+  });
+
+  function requireEvent(id: string): EventRow {
+    const row = rowOf(id);
+    if (!row) throw new LifecycleError('not_found', `no event ${id}`);
+    return row;
+  }
+
+  function conflict(row: EventRow, action: string): never {
+    throw new LifecycleError('conflict', `event ${row.id} is ${row.state}: it cannot be ${action}`, row.state as EventState);
+  }
+
+  const acknowledgeTx = db.transaction((id: string, actor: string, note: string | null, at: number): AppliedTransition | null => {
+    const row = requireEvent(id);
+    if (row.state === 'acknowledged') return null; // acknowledging twice records nothing
+    if (row.state !== 'open') conflict(row, 'acknowledged');
+    q.setState.run({ id, state: 'acknowledged', at, ackAt: at, resolvedAt: null, closedAt: null, disposition: null });
+    return record(row, 'acknowledged', at, actor, note, row.severity as Severity, row.value);
+  });
+
+  const commentTx = db.transaction((id: string, actor: string, note: string, at: number): AppliedTransition => {
+    const row = requireEvent(id);
+    q.touch.run(at, id);
+    return record(row, 'commented', at, actor, note, row.severity as Severity, row.value);
+  });
+
+  const resolveTx = db.transaction((id: string, actor: string, note: string, at: number): AppliedTransition => {
+    const row = requireEvent(id);
+    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'resolved');
+    q.setState.run({ id, state: 'resolved', at, ackAt: null, resolvedAt: at, closedAt: null, disposition: null });
+    return record(row, 'resolved', at, actor, note, row.severity as Severity, row.value);
+  });
+
+  const closeTx = db.transaction((id: string, actor: string, disposition: Disposition, note: string, at: number): AppliedTransition => {
+    const row = requireEvent(id);
+    if (row.state !== 'resolved') conflict(row, 'closed (only a resolved event can be closed)');
+    q.setState.run({ id, state: 'closed', at, ackAt: null, resolvedAt: null, closedAt: at, disposition });
+    return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, disposition);
+  });
+
+  const overdueTx = db.transaction((limits: Partial<Record<Severity, number>>, now: number): AppliedTransition[] => {
+    const out: AppliedTransition[] = [];
+    for (const row of q.openUnacked.all() as EventRow[]) {
+      const limit = limits[row.severity as Severity];
+      if (!limit) continue;
+      const since = row.last_overdue_at ?? row.raised_at;
+      if (now - since < limit) continue;
+      q.markOverdue.run(now, row.id);
+      out.push(record(row, 'overdue', now, 'system', `not acknowledged within ${Math.round(limit / 60_000)} min`, row.severity as Severity, row.value));
+    }
+    return out;
+  });
+
+  return {
+    audit,
+
+    /** Applies one transition decided by the rule engine. */
+    applyRuleTransition: (t: RuleTransition): AppliedTransition | null => applyRuleTx(t),
+
+    /** Returns null when the event was already acknowledged (nothing recorded). */
+    acknowledge: (id: string, actor: string, note: string | null, at: number) => acknowledgeTx(id, actor, note, at),
+    comment: (id: string, actor: string, note: string, at: number) => commentTx(id, actor, note, at),
+    resolve: (id: string, actor: string, note: string, at: number) => resolveTx(id, actor, note, at),
+    close: (id: string, actor: string, disposition: Disposition, note: string, at: number) => closeTx(id, actor, disposition, note, at),
+
+    /** Marks open events not acknowledged within their severity's limit; repeats every limit. */
+    markOverdue: (limits: Partial<Record<Severity, number>>, now: number) => overdueTx(limits, now),
+
+    get(id: string): EventDetail | undefined {
+      const row = rowOf(id);
+      if (!row) return undefined;
+      return {
+        ...toEvent(row),
+        transitions: audit.ofEvent(id).map(toTransition),
+        evidence: row.evidence ? JSON.parse(row.evidence) : [],
+      };
+    },
+
+    list(f: EventFilter): SupervisionEvent[] {
+      const where: string[] = [];
+      const params: Record<string, string | number> = {};
+      if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
+      if (f.sites !== undefined) {
+        const names = f.sites.map((s, i) => ((params[`s${i}`] = s), `@s${i}`));
+        where.push(names.length ? `site IN (${names.join(', ')})` : '0');
+      }
+      if (f.device !== undefined) (where.push('device = @device'), (params.device = f.device));
+      if (f.state !== undefined) (where.push('state = @state'), (params.state = f.state));
+      if (f.severity !== undefined) (where.push('severity = @severity'), (params.severity = f.severity));
+      if (f.since !== undefined) (where.push('raised_at >= @since'), (params.since = f.since));
+      if (f.until !== undefined) (where.push('raised_at < @until'), (params.until = f.until));
+      if (f.before !== undefined) {
+        where.push('(raised_at < @bAt OR (raised_at = @bAt AND id < @bId))');
+        params.bAt = f.before.raisedAt;
+        params.bId = f.before.id;
+      }
+      params.limit = f.limit;
+      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`;
+      return (db.prepare(sql).all(params) as EventRow[]).map(toEvent);
+    },
+
+    /** Keys with an event not yet resolved: the engine's view must agree with these after a restart. */
+    unresolvedKeys(): string[] {
+      return (q.unresolvedKeys.all() as { key: string }[]).map((r) => r.key);
+    },
+
+    countsByState(site?: string): Record<EventState, number> {
+      const rows = db
+        .prepare(`SELECT state, COUNT(*) AS n FROM events ${site ? 'WHERE site = ?' : ''} GROUP BY state`)
+        .all(...(site ? [site] : [])) as { state: EventState; n: number }[];
+      const counts: Record<EventState, number> = { open: 0, acknowledged: 0, resolved: 0, closed: 0 };
+      for (const r of rows) counts[r.state] = r.n;
+      return counts;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { createGateway } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './observability/index.js';
+import { RegistryError } from './registry/index.js';
+import { RuleSetError } from './rules/index.js';
+
+const HELP = `Remote-supervision gateway: MQTT broker, supervision rules, events, InfluxDB history.
+
+Usage: npm start            (or: tsx gateway/src/main.ts)
+
+Every setting is an environment variable; all are optional:
+  GATEWAY_MQTT_PORT (1883)   GATEWAY_HTTP_PORT (8080)   GATEWAY_HOST (0.0.0.0)
+  GATEWAY_DATA_DIR (./data)  GATEWAY_RULES_DIR (./rules) GATEWAY_REGISTRY (./registry.yaml)
+  GATEWAY_API_TOKEN          bearer token for /api (generated into the data dir when unset)
+  GATEWAY_MAX_CLOCK_SKEW (5m) GATEWAY_MAX_PAYLOAD_BYTES (65536) GATEWAY_LOG_LEVEL (info)
+  INFLUX_URL                 InfluxDB to write to; unset: a private influxd from PATH, if any
+  INFLUX_API (v1|v2)         override the version detected from /ping
+  INFLUX_TOKEN INFLUX_ORG INFLUX_BUCKET                         (InfluxDB 2.x)
+  INFLUX_DATABASE (supervision) INFLUX_RETENTION_POLICY INFLUX_USERNAME INFLUX_PASSWORD (1.x)
+
+Stops cleanly on SIGINT/SIGTERM (within 10 s). See README.md.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n\nRun with --help for the list of settings.\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.GATEWAY_LOG_LEVEL);
+  let gateway;
+  try {
+    gateway = await createGateway({ config, logger, registryRequired: process.env.GATEWAY_REGISTRY !== undefined });
+  } catch (err) {
+    if (err instanceof RegistryError || err instanceof RuleSetError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const where = await gateway.start();
+  process.stdout.write(`gateway ready: MQTT on port ${where.mqttPort}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
+
+  return await new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      const timer = setTimeout(() => {
+        logger.error('stop took longer than 10 s; exiting');
+        resolveExit(1);
+      }, 10_000);
+      gateway.stop().then(
+        () => (clearTimeout(timer), resolveExit(0)),
+        (err) => (logger.error({ err }, 'stop failed'), clearTimeout(timer), resolveExit(1)),
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`gateway failed to start: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,3 @@
+// Observability: Prometheus metrics and the root logger.
+export { createMetrics, type Metrics, type Counter } from './metrics.js';
+export { createLogger, createRateLimitedLog, type Logger } from './logger.js';

@@ -1,0 +1,3 @@
+// Storage: the embedded state database and InfluxDB (writer, queries, private influxd).
+export { openStateDb, kvGet, kvSet, type StateDb } from './state-db.js';
+export * from './influx/index.js';

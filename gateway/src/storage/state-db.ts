@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type StateDb = Database.Database;
+
+// Each entry migrates the schema one version up; applied in order, never edited once shipped.
+const MIGRATIONS: string[] = [
+  `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE events (
+     id TEXT PRIMARY KEY,
+     key TEXT NOT NULL,
+     rule TEXT NOT NULL,
+     rule_version TEXT NOT NULL,
+     item TEXT NOT NULL,
+     title TEXT NOT NULL,
+     site TEXT NOT NULL,
+     device TEXT NOT NULL,
+     sector TEXT NOT NULL,
+     metric TEXT,
+     camera TEXT,
+     detection_type TEXT,
+     severity TEXT NOT NULL,
+     value REAL NOT NULL,
+     threshold REAL,
+     message TEXT NOT NULL,
+     state TEXT NOT NULL,
+     raised_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     acknowledged_at INTEGER,
+     resolved_at INTEGER,
+     closed_at INTEGER,
+     disposition TEXT,
+     suppressed INTEGER NOT NULL DEFAULT 0,
+     last_overdue_at INTEGER,
+     evidence TEXT
+   );
+   CREATE INDEX events_key_state ON events (key, state);
+   CREATE INDEX events_raised ON events (raised_at);
+   CREATE INDEX events_site_raised ON events (site, raised_at);
+   -- The audit trail: event transitions and maintenance-window changes, append-only,
+   -- each row carrying the hash of the previous row and of its own content.
+   CREATE TABLE audit (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,
+     event_id TEXT,
+     window_id TEXT,
+     site TEXT NOT NULL,
+     device TEXT,
+     type TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     note TEXT,
+     severity TEXT,
+     value REAL,
+     detail TEXT,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX audit_event ON audit (event_id, seq);
+   CREATE INDEX audit_at ON audit (at);
+   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;`,
+];
+
+/** Opens (creating when absent) the gateway's embedded state database in the data dir. */
+export function openStateDb(dataDir: string, file = 'state.db'): StateDb {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, file));
+  // WAL with synchronous=NORMAL: a committed transaction survives a process crash;
+  // FULL would also survive a power cut at ~2x the commit cost (see issue on durability).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: StateDb): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function kvGet(db: StateDb, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function kvSet(db: StateDb, key: string, value: string): void {
+  db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}
