@@ -13,6 +13,7 @@ import {
   ensureDatabase,
   eventLine,
   quoteIdent,
+  routeInfluxClientLog,
   startPrivateInfluxd,
   telemetryLine,
   type InfluxConnection,
@@ -80,6 +81,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
     password: config.INFLUX_PASSWORD,
   };
   if (api === 'v1') await ensureDatabase(conn);
+  routeInfluxClientLog(log);
   const writer = createInfluxWriter({ ...conn, logger: log });
   const query = createInfluxQuery(conn);
   log.info({ url, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');

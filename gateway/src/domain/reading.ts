@@ -19,6 +19,8 @@ export interface Reading extends DeviceRef {
   skewed: boolean;
   /** False when the carrying protocol flagged the value (fault, maintenance, calibration...): stored, never compared. */
   valid: boolean;
+  /** The protocol's data flag when one was sent (HJ 212: N, S, F, M, D, C, T, B). */
+  flag?: string;
 }
 
 /** One detection from a camera's video analytics, after validation. */

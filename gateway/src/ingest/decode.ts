@@ -120,6 +120,7 @@ function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt
       receivedAt,
       skewed: time.skewed,
       valid: DATA_FLAGS[flags[metric] ?? 'N'],
+      ...(flags[metric] ? { flag: flags[metric] } : {}),
     }));
     return { ok: true, channel, readings };
   }

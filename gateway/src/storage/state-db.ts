@@ -61,6 +61,52 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_at ON audit (at);
    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;`,
+  `CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     role TEXT NOT NULL,
+     sites TEXT,
+     token_hash TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL,
+     created_by TEXT NOT NULL,
+     disabled_at INTEGER
+   );
+   CREATE TABLE maintenance_windows (
+     id TEXT PRIMARY KEY,
+     site TEXT NOT NULL,
+     device TEXT,
+     starts_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     ended_at INTEGER
+   );
+   CREATE TABLE webhooks (
+     id TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     secret TEXT NOT NULL,
+     sites TEXT,
+     items TEXT,
+     min_severity TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     disabled_at INTEGER
+   );
+   CREATE TABLE deliveries (
+     id TEXT PRIMARY KEY,
+     webhook_id TEXT NOT NULL REFERENCES webhooks (id),
+     audit_seq INTEGER NOT NULL,
+     body TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     last_attempt_at INTEGER,
+     last_error TEXT,
+     created_at INTEGER NOT NULL,
+     delivered_at INTEGER
+   );
+   CREATE INDEX deliveries_pending ON deliveries (webhook_id, status, audit_seq);`,
 ];
 
 /** Opens (creating when absent) the gateway's embedded state database in the data dir. */

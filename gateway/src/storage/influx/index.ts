@@ -1,0 +1,47 @@
+// InfluxDB storage: line protocol of the gateway's schema, the batched writer (1.x and
+// 2.x), InfluxQL queries with bound parameters, version detection and a private influxd.
+export {
+  LINE_PRECISION,
+  MEASUREMENT,
+  escapeMeasurement,
+  escapeName,
+  quoteString,
+  nanos,
+  telemetryLine,
+  telemetryLines,
+  detectionLines,
+  eventLine,
+  type TelemetryReading,
+  type DetectionInput,
+  type EventLineInput,
+} from './line-protocol.js';
+export {
+  createInfluxWriter,
+  routeInfluxClientLog,
+  v1WritePath,
+  type DropReason,
+  type InfluxWriter,
+  type InfluxWriterConfig,
+  type InfluxWriterStats,
+} from './writer.js';
+export {
+  createInfluxQuery,
+  ensureDatabase,
+  quoteIdent,
+  seriesRows,
+  type InfluxQuery,
+  type InfluxSeries,
+  type InfluxStatementResult,
+  type QueryOptions,
+  type QueryParams,
+} from './query.js';
+export { detectInfluxApi, pingInflux, apiOfVersion, type InfluxPing } from './version.js';
+export {
+  startPrivateInfluxd,
+  findInfluxd,
+  INFLUXD_INSTALL_HINT,
+  type PrivateInfluxd,
+  type PrivateInfluxdOptions,
+} from './influxd.js';
+export { InfluxError, InfluxQueryError, InfluxdNotFound, type InfluxErrorCode } from './errors.js';
+export { redactUrl, type InfluxApi, type InfluxConnection, type InfluxLogger } from './http.js';
