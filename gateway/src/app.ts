@@ -1,28 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type HealthReport, type ReadingsSource } from './api/index.js';
+import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RulesView } from './api/index.js';
 import { createBroker, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
-import type { DeviceRef } from './domain/index.js';
-import { createEventStore, type AppliedTransition, type EventStore } from './events/index.js';
+import type { DeviceRef, Severity } from './domain/index.js';
+import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
+import { createSseHub, createWebhooks, transitionMessage } from './fanout/index.js';
+import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, type RegisteredDevice, type Registry } from './registry/index.js';
-import {
-  compileRuleSet,
-  createEngineState,
-  inputsFor,
-  loadRuleSet,
-  restoreState,
-  serializeState,
-  step,
-  type CompiledRules,
-  type EngineInput,
-  type EngineState,
-} from './rules/index.js';
-import { createHistory, type History } from './history.js';
+import { createRuleHost } from './rule-host.js';
+import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type StateDb } from './storage/index.js';
+import { createUserStore, type Principal } from './users/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -39,24 +31,26 @@ export interface Gateway {
   readonly api: Api;
   readonly apiToken: string;
   readonly events: EventStore;
+  readonly maintenance: Maintenance;
   readonly history: History;
-  /** Applied transitions, in order, for fan-out and tests. */
+  /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
 
 const ENGINE_STATE_KEY = 'engine-state';
+const EVENT_TOPIC = (site: string) => `supervision/events/${site}`;
 
 function loadApiToken(config: GatewayConfig, dataDir: string, logger: Logger): string {
   if (config.GATEWAY_API_TOKEN) return config.GATEWAY_API_TOKEN;
   const file = join(dataDir, 'api-token');
   if (existsSync(file)) {
-    logger.info({ file }, 'API token read from the data dir');
+    logger.info({ file }, 'admin API token read from the data dir');
     return readFileSync(file, 'utf8').trim();
   }
-  const token = randomBytes(24).toString('base64url');
+  const token = `gw_${randomBytes(24).toString('base64url')}`;
   writeFileSync(file, token + '\n', { mode: 0o600 });
   // Printed once, on the console only (never through the logger), so it can be copied.
-  process.stdout.write(`\nGenerated API token (stored in ${file}; shown only this once):\n  ${token}\n\n`);
+  process.stdout.write(`\nGenerated admin API token (stored in ${file}; shown only this once):\n  ${token}\n\n`);
   return token;
 }
 
@@ -79,16 +73,23 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   mkdirSync(dataDir, { recursive: true });
 
   const registry = openRegistry(config, opts.registryRequired ?? false, logger);
-  const rules: CompiledRules = compileRuleSet(loadRuleSet(resolve(config.GATEWAY_RULES_DIR)));
-  logger.info({ rules: rules.rules.length, dir: config.GATEWAY_RULES_DIR }, 'rules loaded');
-
   const db: StateDb = openStateDb(dataDir);
-  const events = createEventStore(db);
-  const savedState = kvGet(db, ENGINE_STATE_KEY);
-  let engineState: EngineState = savedState ? restoreState(savedState, rules) : createEngineState();
+  const rulesDir = resolve(config.GATEWAY_RULES_DIR);
+  const host = createRuleHost(rulesDir, logger, kvGet(db, ENGINE_STATE_KEY));
+  logger.info({ rules: host.rules().rules.length, dir: rulesDir }, 'rules loaded');
   const apiToken = loadApiToken(config, dataDir, logger);
-
+  const users = createUserStore(db, apiToken);
   const history = await createHistory(config, dataDir, logger);
+
+  const webhooks = createWebhooks(db, { logger, clock, retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
+  let maintenance: Maintenance | undefined;
+  const events = createEventStore(db, {
+    inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
+    // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
+    afterRecord: (a) => webhooks.enqueue(a),
+  });
+  maintenance = createMaintenance(db, events.audit);
+  const sse = createSseHub();
 
   const metrics = createMetrics();
   const accepted = metrics.counter('gateway_messages_accepted_total', 'Messages accepted, by channel');
@@ -96,87 +97,148 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const readingsTotal = metrics.counter('gateway_readings_total', 'Telemetry values accepted');
   const transitionsTotal = metrics.counter('gateway_event_transitions_total', 'Event transitions, by type and severity');
   const authFailures = metrics.counter('gateway_mqtt_auth_failures_total', 'Refused MQTT connections, by reason');
-  const aclDenied = metrics.counter('gateway_mqtt_acl_denied_total', 'Refused publishes and subscriptions outside a device\'s own topics');
+  const aclDenied = metrics.counter('gateway_mqtt_acl_denied_total', "Refused publishes and subscriptions outside a client's own topics");
   metrics.gauge('gateway_connected_clients', 'MQTT clients connected', () => broker.connectedDevices());
   metrics.gauge('gateway_influx_written_total', 'Points written to InfluxDB', () => history.stats().written);
   metrics.gauge('gateway_influx_failed_total', 'Points InfluxDB refused or that could not be sent', () => history.stats().failed);
+  metrics.gauge('gateway_webhook_deliveries_pending', 'Webhook deliveries waiting to be sent', () => webhooks.pending());
+  metrics.gauge('gateway_sse_clients', 'Server-Sent Events subscribers', () => sse.size());
 
   const rejectLog = createRateLimitedLog(60_000, clock);
   const limits: IngestLimits = { ...defaultIngestLimits, maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW, maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES };
-  const live = new Map<string, DeviceLiveState>();
+  const overdueLimits: Partial<Record<Severity, number>> = {
+    critical: config.GATEWAY_OVERDUE_CRITICAL,
+    major: config.GATEWAY_OVERDUE_MAJOR,
+    warning: config.GATEWAY_OVERDUE_WARNING,
+    info: config.GATEWAY_OVERDUE_INFO,
+  };
+  const live = new Map<string, DeviceLiveState & { rejected: number }>();
   const listeners = new Set<(a: AppliedTransition) => void>();
 
-  function liveOf(device: string): DeviceLiveState {
+  function liveOf(device: string) {
     let s = live.get(device);
-    if (!s) live.set(device, (s = { online: false, lastSeen: null, latest: {} }));
+    if (!s) live.set(device, (s = { online: false, lastSeen: null, latest: {}, rejected: 0 }));
     return s;
   }
 
-  function applyTransitions(input: EngineInput, now: number) {
-    for (const t of step(rules, engineState, input, now)) {
+  /** Storage and fan-out of one recorded transition; suppressed events are recorded, not sent. */
+  function dispatch(a: AppliedTransition) {
+    transitionsTotal.inc({ type: a.transition.type, severity: a.event.severity });
+    history.writeTransition(a);
+    if (!a.event.suppressed) {
+      sse.dispatch(a);
+      broker.publish(EVENT_TOPIC(a.event.site), JSON.stringify(transitionMessage(a)), 1).catch((err) => logger.warn({ err: (err as Error).message }, 'event publish failed'));
+      webhooks.kick();
+    }
+    for (const l of listeners) l(a);
+  }
+
+  function runEngine(input: EngineInput, now: number) {
+    for (const t of host.step(input, now)) {
       const applied = events.applyRuleTransition(t);
       if (!applied) continue;
-      transitionsTotal.inc({ type: applied.transition.type, severity: applied.event.severity });
-      history.writeTransition(applied);
       if (applied.transition.type === 'raised') {
-        logger.info({ event: applied.event.id, rule: t.rule, site: t.site, device: t.device, severity: t.severity }, t.message);
+        logger.info({ event: applied.event.id, rule: t.rule, site: t.site, device: t.device, severity: t.severity, suppressed: applied.event.suppressed }, t.message);
       }
-      for (const l of listeners) l(applied);
+      dispatch(applied);
     }
   }
 
   function onPublish(device: RegisteredDevice, topic: string, payload: Buffer) {
     const now = clock();
     const decoded = decodeMessage(topic, payload, device, now, limits);
+    const state = liveOf(device.device);
     if (!decoded.ok) {
       rejected.inc({ reason: decoded.reason });
+      state.rejected++;
       if (rejectLog.shouldLog(device.device)) {
         logger.warn({ site: device.site, device: device.device, reason: decoded.reason, detail: decoded.detail }, 'message rejected');
       }
       return;
     }
     accepted.inc({ channel: decoded.channel });
-    const state = liveOf(device.device);
     state.lastSeen = now;
-    state.online = decoded.channel === 'status' ? decoded.status.online : true;
+    if (decoded.channel === 'status') {
+      state.online = decoded.status.online;
+      history.writeStatus(device, decoded.status.online, state.rejected, now);
+      state.rejected = 0;
+    } else {
+      state.online = true;
+    }
     if (decoded.channel === 'telemetry') {
       readingsTotal.inc({}, decoded.readings.length);
       for (const r of decoded.readings) state.latest[r.metric] = { value: r.value, ts: r.ts };
-      history.writeReadings(decoded.readings);
+      history.writeReadings(decoded.readings, maintenance!.covers(device.site, device.device, decoded.readings[0]!.ts));
     } else if (decoded.channel === 'vision') {
       history.writeDetections(decoded.detections);
     }
-    for (const input of inputsFor(decoded)) applyTransitions(input, now);
+    for (const input of inputsFor(decoded)) runEngine(input, now);
   }
 
   function onConnection(device: RegisteredDevice, online: boolean) {
     const state = liveOf(device.device);
     state.online = online;
+    const now = clock();
     if (online) {
-      state.lastSeen = clock();
-      applyTransitions({ type: 'seen', ref: device }, clock());
+      state.lastSeen = now;
+      runEngine({ type: 'seen', ref: device }, now);
     }
+    history.writeStatus(device, online, state.rejected, now);
+    state.rejected = 0;
     logger.info({ site: device.site, device: device.device }, online ? 'device connected' : 'device disconnected');
   }
 
   const broker: Broker = createBroker({
     registry: () => registry,
+    authenticateAccount: (username, password) => {
+      const p = users.authenticate(password);
+      return p && p.user === username ? p : undefined;
+    },
     logger: logger.child({ module: 'broker' }),
     counters: { authFailures, aclDenied },
     onPublish,
     onConnection,
   });
 
-  const readings: ReadingsSource | null = history.enabled ? history : null;
+  const fanOutAction = (a: AppliedTransition | null) => (a && dispatch(a), a);
+  const actions: EventActions = {
+    acknowledge: (id, by: Principal, note) => fanOutAction(events.acknowledge(id, by.user, note, clock())),
+    comment: (id, by, note) => fanOutAction(events.comment(id, by.user, note, clock()))!,
+    resolve: (id, by, note) => {
+      const a = fanOutAction(events.resolve(id, by.user, note, clock()))!;
+      // A person resolved it: the engine forgets it as open, so a new violation raises anew.
+      runEngine({ type: 'release', key: a.event.key }, clock());
+      return a;
+    },
+    close: (id, by, disposition, note) => fanOutAction(events.close(id, by.user, disposition, note, clock()))!,
+  };
+
+  const rulesView: RulesView = {
+    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    reload: () => {
+      const r = host.reload();
+      if (r.ok) logger.info(r, 'rules reloaded');
+      else logger.warn({ problems: r.problems }, 'rule reload refused; the rules in force are unchanged');
+      return r;
+    },
+    item: (code) => host.rules().items.get(code),
+  };
+
   const startedAt = clock();
   const api = await buildApi({
-    token: apiToken,
+    users,
+    actions,
+    maintenance,
+    webhooks,
+    sse,
+    rules: rulesView,
+    clock,
     logger,
     metrics,
     registry: () => registry,
     events,
     devices: () => live,
-    readings,
+    readings: history.enabled ? history : null,
     health: async (): Promise<HealthReport> => {
       const influx = history.enabled ? ((await history.ping()) ? 'ok' : 'unreachable') : 'off';
       return {
@@ -189,12 +251,24 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  let ticker: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  function every(ms: number, fn: () => void) {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        logger.error({ err }, 'periodic task failed');
+      }
+    }, ms);
+    t.unref();
+    timers.push(t);
+  }
 
   return {
     api,
     apiToken,
     events,
+    maintenance,
     history,
     onTransition(listener) {
       listeners.add(listener);
@@ -205,22 +279,44 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const now = clock();
       for (const d of registry.devices()) {
         const ref: DeviceRef = { site: d.site, device: d.device, sector: d.sector, kind: d.kind };
-        applyTransitions({ type: 'expect', ref }, now);
+        runEngine({ type: 'expect', ref }, now);
       }
       const mqtt = await broker.listen(config.GATEWAY_MQTT_PORT, config.GATEWAY_HOST);
       const httpUrl = await api.listen({ port: config.GATEWAY_HTTP_PORT, host: config.GATEWAY_HOST });
-      const httpPort = api.server.address() && typeof api.server.address() === 'object' ? (api.server.address() as { port: number }).port : config.GATEWAY_HTTP_PORT;
+      const address = api.server.address();
+      const httpPort = address && typeof address === 'object' ? address.port : config.GATEWAY_HTTP_PORT;
       // RULES.md: offline and clearAfter are checked at least once a second on the gateway clock.
-      ticker = setInterval(() => applyTransitions({ type: 'tick' }, clock()), 1000);
-      ticker.unref();
+      every(1000, () => {
+        const t = clock();
+        runEngine({ type: 'tick' }, t);
+        for (const a of events.markOverdue(overdueLimits, t)) dispatch(a);
+      });
+      // Engine state is saved on a graceful stop; saving it every 10 s too bounds what a crash loses.
+      every(10_000, () => kvSet(db, ENGINE_STATE_KEY, host.snapshot()));
+      // One status point a minute per device that was heard from, for "last seen" dashboards.
+      every(60_000, () => {
+        const t = clock();
+        for (const [id, s] of live) {
+          const d = registry.device(id);
+          if (d && s.lastSeen !== null && t - s.lastSeen < 120_000) {
+            history.writeStatus(d, s.online, s.rejected, t);
+            s.rejected = 0;
+          }
+        }
+      });
+      host.watch(rulesView.reload);
+      webhooks.start();
       logger.info({ mqttPort: mqtt.port, httpPort, history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return { mqttPort: mqtt.port, httpPort, httpUrl };
     },
     async stop() {
-      if (ticker) clearInterval(ticker);
+      for (const t of timers) clearInterval(t);
+      host.close();
+      sse.closeAll();
       await broker.close();
       await api.close();
-      kvSet(db, ENGINE_STATE_KEY, serializeState(engineState));
+      await webhooks.stop();
+      kvSet(db, ENGINE_STATE_KEY, host.snapshot());
       await history.close();
       db.close();
       logger.info('gateway stopped');

@@ -9,6 +9,9 @@ const duration = z
     const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
     return Number(m[1]) * unit;
   });
+// A duration, or "off" (returned as 0) where a limit can be switched off.
+const durationOrOff = z.union([z.literal('off').transform(() => 0), duration]);
+
 const optionalString = z
   .string()
   .optional()
@@ -25,6 +28,12 @@ export const configSchema = z.object({
   GATEWAY_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   GATEWAY_MAX_CLOCK_SKEW: duration.default(5 * 60_000),
   GATEWAY_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+  GATEWAY_OVERDUE_CRITICAL: durationOrOff.default(5 * 60_000),
+  GATEWAY_OVERDUE_MAJOR: durationOrOff.default(15 * 60_000),
+  GATEWAY_OVERDUE_WARNING: durationOrOff.default(60 * 60_000),
+  GATEWAY_OVERDUE_INFO: durationOrOff.default(0),
+  GATEWAY_WEBHOOK_MIN_RETRY: duration.default(1000),
+  GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
   INFLUX_API: z.enum(['v1', 'v2']).optional(),

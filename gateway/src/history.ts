@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ReadingPoint, ReadingsQuery, ReadingsSource } from './api/index.js';
 import type { GatewayConfig } from './config.js';
-import type { Detection, Reading } from './domain/index.js';
+import type { Detection, DeviceRef, Reading } from './domain/index.js';
 import type { AppliedTransition } from './events/index.js';
 import type { Logger } from './observability/index.js';
 import {
@@ -12,6 +12,8 @@ import {
   detectionLines,
   ensureDatabase,
   eventLine,
+  escapeName,
+  nanos,
   quoteIdent,
   routeInfluxClientLog,
   startPrivateInfluxd,
@@ -23,7 +25,9 @@ import {
 export interface History extends ReadingsSource {
   enabled: boolean;
   url: string | null;
-  writeReadings(readings: Reading[]): void;
+  /** `maintenance`: the readings fall inside a maintenance window and are marked so. */
+  writeReadings(readings: Reading[], maintenance?: boolean): void;
+  writeStatus(device: DeviceRef, online: boolean, rejected: number, at: number): void;
   writeDetections(detections: Detection[]): void;
   writeTransition(applied: AppliedTransition): void;
   flush(): Promise<void>;
@@ -37,6 +41,7 @@ function disabled(): History {
     enabled: false,
     url: null,
     writeReadings() {},
+    writeStatus() {},
     writeDetections() {},
     writeTransition() {},
     async flush() {},
@@ -89,8 +94,16 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   return {
     enabled: true,
     url,
-    writeReadings(readings) {
-      writer.write([telemetryLine(readings)]);
+    writeReadings(readings, maintenance) {
+      const line = telemetryLine(readings);
+      // The timestamp is always the last space-separated part of a line; the mark goes before it.
+      const cut = line.lastIndexOf(' ');
+      writer.write([maintenance ? `${line.slice(0, cut)},maintenance=true${line.slice(cut)}` : line]);
+    },
+    writeStatus(d, online, rejected, at) {
+      writer.write([
+        `device_status,device=${escapeName(d.device)},sector=${escapeName(d.sector)},site=${escapeName(d.site)} online=${online ? 1 : 0}i,rejected=${rejected}i ${nanos(at)}`,
+      ]);
     },
     writeDetections(detections) {
       if (detections.length) writer.write(detectionLines(detections));

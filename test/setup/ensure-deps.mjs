@@ -9,6 +9,8 @@ import { delimiter, join } from 'node:path';
 
 const DEPS = [
   { name: 'InfluxDB 1.x server', binaries: ['influxd'], env: 'INFLUXD_BIN', apt: ['influxdb'] },
+  // `docker-compose config` validates docker-compose.yml without a Docker engine.
+  { name: 'docker-compose (compose file validation)', binaries: ['docker-compose'], apt: ['docker-compose'] },
 ];
 
 function isExecutable(p) {

@@ -1,21 +1,31 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createBearerCheck } from './auth.js';
+import { installAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, errorHandler } from './errors.js';
+import { errorHandler } from './errors.js';
+import { auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
+import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { readingRoutes } from './routes/readings.js';
+import { ruleRoutes } from './routes/rules.js';
 import { siteRoutes } from './routes/sites.js';
+import { streamRoutes } from './routes/stream.js';
+import { userRoutes } from './routes/users.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ module: 'api' }),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
-    // Routes are matched on the exact path; query strings are parsed by zod below.
-    routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Per-request logs would put every client's traffic in the log; errors are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Undo fastify's default of quietly dropping __proto__ keys: refuse the body instead.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -23,18 +33,12 @@ export async function buildApi(deps: ApiDeps) {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: { code: 'GW_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
+  installAuth(app, deps.users.authenticate);
 
-  const requireToken = createBearerCheck(deps.token);
-  app.addHook('onRequest', async (req) => {
-    if (req.url === '/api' || req.url.startsWith('/api/') || req.url.startsWith('/api?')) await requireToken(req);
-  });
-
-  await app.register(healthRoutes(deps));
-  await app.register(siteRoutes(deps));
-  await app.register(eventRoutes(deps));
-  await app.register(readingRoutes(deps));
+  for (const routes of [healthRoutes, siteRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes]) {
+    await app.register(routes(deps));
+  }
   return app;
 }
 
-export { ApiError };
 export type Api = Awaited<ReturnType<typeof buildApi>>;

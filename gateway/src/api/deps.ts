@@ -1,7 +1,9 @@
 import type { Logger } from '../observability/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { Registry } from '../registry/index.js';
-import type { EventStore } from '../events/index.js';
+import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
+import type { SseHub, Webhooks } from '../fanout/index.js';
+import type { Principal, UserStore } from '../users/index.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -35,9 +37,29 @@ export interface HealthReport {
   connectedDevices: number;
 }
 
+/** Lifecycle changes requested by people; the app records, stores and fans them out. */
+export interface EventActions {
+  acknowledge(id: string, by: Principal, note: string | null): AppliedTransition | null;
+  comment(id: string, by: Principal, note: string): AppliedTransition;
+  resolve(id: string, by: Principal, note: string): AppliedTransition;
+  close(id: string, by: Principal, disposition: Disposition, note: string): AppliedTransition;
+}
+
+export interface RulesView {
+  list(): Array<{ id: string; version: string; item: string; kind: string; title: string; file?: string }>;
+  reload(): { ok: true; rules: number; changed: number } | { ok: false; problems: Array<{ file: string; ruleId?: string; reason: string }> };
+  item(code: string): { code: string; name: string; basis: string; department?: string; sector?: string } | undefined;
+}
+
 /** What the API reads; it changes events only through the events module. */
 export interface ApiDeps {
-  token: string;
+  users: UserStore;
+  actions: EventActions;
+  maintenance: Maintenance;
+  webhooks: Webhooks;
+  sse: SseHub;
+  rules: RulesView;
+  clock: () => number;
   logger: Logger;
   metrics: Metrics;
   registry: () => Registry;

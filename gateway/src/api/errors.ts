@@ -8,6 +8,7 @@ export const ERRORS = {
   GW_FORBIDDEN: { status: 403, message: 'not allowed' },
   GW_NOT_FOUND: { status: 404, message: 'not found' },
   GW_BAD_REQUEST: { status: 400, message: 'bad request' },
+  GW_BAD_CURSOR: { status: 400, message: 'bad page cursor' },
   GW_CONFLICT: { status: 409, message: 'conflict' },
   GW_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
@@ -18,21 +19,23 @@ export const ERRORS = {
 } as const;
 export type ErrorCode = keyof typeof ERRORS;
 
-export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }).passthrough() });
 
 export class ApiError extends Error {
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
     message?: string,
+    /** Extra fields for the error body, e.g. the current state on a 409. */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;
   }
 }
 
-function send(reply: FastifyReply, code: ErrorCode, message: string) {
-  return reply.code(ERRORS[code].status).send({ error: { code, message } });
+function send(reply: FastifyReply, code: ErrorCode, message: string, extra?: Record<string, unknown>) {
+  return reply.code(ERRORS[code].status).send({ error: { code, message, ...extra } });
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -43,7 +46,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 };
 
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ApiError) return send(reply, err.code, err.message);
+  if (err instanceof ApiError) return send(reply, err.code, err.message, err.extra);
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
     const detail = err.validation

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/index.js';
 import type { Registry, RegisteredDevice } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import type { Counter } from '../observability/index.js';
+import { roleAtLeast, type Principal } from '../users/index.js';
 
 export interface BrokerCounters {
   /** Labels: reason = unknown_device | bad_secret | client_id_mismatch | no_credentials */
@@ -14,6 +15,11 @@ export interface BrokerCounters {
 
 export interface BrokerOptions {
   registry: () => Registry;
+  /**
+   * Accounts of people and other systems (username = user name, password = API token).
+   * They publish nothing; with the supervisor role they may subscribe to supervision/#.
+   */
+  authenticateAccount?: (username: string, password: string) => Principal | undefined;
   logger: Logger;
   counters: BrokerCounters;
   /**
@@ -44,6 +50,7 @@ const IDENTIFIER_REJECTED = 2;
 export function createBroker(opts: BrokerOptions): Broker {
   const { logger, counters } = opts;
   const devices = new WeakMap<Client, RegisteredDevice>();
+  const accounts = new WeakMap<Client, Principal>();
   let server: Server | undefined;
 
   const aedes = new Aedes({
@@ -61,7 +68,16 @@ export function createBroker(opts: BrokerOptions): Broker {
       };
       if (!username || !password) return fail('no_credentials', 'username and password are required');
       const device = opts.registry().device(username);
-      if (!device) return fail('unknown_device', 'unknown device');
+      if (!device) {
+        const account = opts.authenticateAccount?.(username, password.toString('utf8'));
+        if (!account) return fail('unknown_device', 'unknown device');
+        // Account sessions are named after the account, so they can never take over a device session.
+        if (client.id !== username && !client.id.startsWith(`${username}.`)) {
+          return fail('client_id_mismatch', `client id must be "${username}" or start with "${username}."`, IDENTIFIER_REJECTED);
+        }
+        accounts.set(client, account);
+        return done(null, true);
+      }
       verifySecret(password.toString('utf8'), device.entry).then(
         (ok) => {
           if (!ok) return fail('bad_secret', 'bad device secret');
@@ -78,7 +94,10 @@ export function createBroker(opts: BrokerOptions): Broker {
 
     authorizePublish(client, packet, callback) {
       const device = client ? devices.get(client) : undefined;
-      if (!device) return callback(new Error('publisher is not an authenticated device'));
+      if (!device) {
+        if (client) counters.aclDenied.inc({ action: 'publish' });
+        return callback(new Error('only devices may publish'));
+      }
       const prefix = `sites/${device.site}/devices/${device.device}/`;
       if (!packet.topic.startsWith(prefix)) {
         counters.aclDenied.inc({ action: 'publish' });
@@ -98,6 +117,10 @@ export function createBroker(opts: BrokerOptions): Broker {
     },
 
     authorizeSubscribe(client, sub, callback) {
+      const account = accounts.get(client);
+      if (account && roleAtLeast(account.role, 'supervisor') && (sub.topic === 'supervision/#' || sub.topic.startsWith('supervision/'))) {
+        return callback(null, sub);
+      }
       const device = devices.get(client);
       const own = device ? `sites/${device.site}/devices/${device.device}/commands` : undefined;
       if (own && (sub.topic === `${own}/#` || sub.topic === own || sub.topic.startsWith(`${own}/`))) {

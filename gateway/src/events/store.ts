@@ -122,6 +122,8 @@ export type EventStore = ReturnType<typeof createEventStore>;
 export interface EventStoreOptions {
   /** True when the device is inside a maintenance window at that time. */
   inMaintenance?: (site: string, device: string, at: number) => boolean;
+  /** Runs inside the transaction that records a transition (durable queues such as webhooks). */
+  afterRecord?: (a: AppliedTransition) => void;
 }
 
 /**
@@ -162,7 +164,9 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
       value,
       detail: disposition ? { disposition } : null,
     });
-    return { event: toEvent(rowOf(row.id)!), transition: toTransition(a) };
+    const applied = { event: toEvent(rowOf(row.id)!), transition: toTransition(a) };
+    opts.afterRecord?.(applied);
+    return applied;
   }
 
   const applyRuleTx = db.transaction((t: RuleTransition): AppliedTransition | null => {
@@ -304,6 +308,22 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
       params.limit = f.limit;
       const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`;
       return (db.prepare(sql).all(params) as EventRow[]).map(toEvent);
+    },
+
+    /** Transitions after an audit sequence number (SSE catch-up), oldest first, suppressed events left out. */
+    transitionsAfter(seq: number, notBefore: number, limit: number): AppliedTransition[] {
+      const out: AppliedTransition[] = [];
+      const cache = new Map<string, SupervisionEvent | undefined>();
+      for (const a of audit.list({ afterSeq: seq, since: notBefore, limit })) {
+        if (a.kind !== 'transition' || !a.eventId) continue;
+        if (!cache.has(a.eventId)) {
+          const row = rowOf(a.eventId);
+          cache.set(a.eventId, row ? toEvent(row) : undefined);
+        }
+        const event = cache.get(a.eventId);
+        if (event && !event.suppressed) out.push({ event, transition: toTransition(a) });
+      }
+      return out;
     },
 
     /** Keys with an event not yet resolved: the engine's view must agree with these after a restart. */

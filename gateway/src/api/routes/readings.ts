@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { metricNameSchema } from '../../domain/index.js';
+import { principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { idParam, limitParam, timeParam } from '../query.js';
@@ -22,6 +23,7 @@ export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
   app.get(
     '/api/readings',
     {
+      config: { role: 'viewer' },
       schema: {
         querystring: readingsQuery,
         response: {
@@ -36,6 +38,7 @@ export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
       },
     },
     async (req) => {
+      requireSite(principal(req), req.query.site);
       if (!deps.readings) throw new ApiError('GW_HISTORY_OFF');
       // Devices may run ahead of the gateway clock by the allowed skew; include them by default.
       const until = req.query.until ?? Date.now() + 5 * 60_000;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sectorSchema } from '../../domain/index.js';
+import { canSee, principal } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 
 const siteSchema = z.object({
@@ -21,9 +22,10 @@ const siteSchema = z.object({
 });
 
 export const siteRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
-  app.get('/api/sites', { schema: { response: { 200: z.object({ sites: z.array(siteSchema) }) } } }, async () => {
+  app.get('/api/sites', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ sites: z.array(siteSchema) }) } } }, async (req) => {
+    const p = principal(req);
     const live = deps.devices();
-    const sites = deps.registry().sites.map((s) => {
+    const sites = deps.registry().sites.filter((s) => canSee(p, s.id)).map((s) => {
       const counts = deps.events.countsByState(s.id);
       return {
         id: s.id,

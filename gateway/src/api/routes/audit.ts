@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principal, requireSite } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { idParam, limitParam, timeParam } from '../query.js';
+
+const auditRecord = z.object({
+  seq: z.number(),
+  kind: z.enum(['transition', 'maintenance']),
+  eventId: z.string().nullable(),
+  windowId: z.string().nullable(),
+  site: z.string(),
+  device: z.string().nullable(),
+  type: z.string(),
+  at: z.number(),
+  actor: z.string(),
+  note: z.string().nullable(),
+  severity: z.string().nullable(),
+  value: z.number().nullable(),
+  detail: z.unknown(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const auditRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get(
+    '/api/audit',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        querystring: z
+          .object({
+            since: timeParam.optional(),
+            until: timeParam.optional(),
+            site: idParam.optional(),
+            event: z.string().max(64).optional(),
+            after: z.coerce.number().int().min(0).optional(),
+            limit: limitParam(5000, 500),
+          })
+          .strict(),
+        response: { 200: z.object({ records: z.array(auditRecord), nextAfter: z.number().nullable() }) },
+      },
+    },
+    async (req) => {
+      const p = principal(req);
+      if (req.query.site) requireSite(p, req.query.site);
+      const { after, ...rest } = req.query;
+      const all = deps.events.audit.list({ ...rest, ...(after !== undefined ? { afterSeq: after } : {}) });
+      const records = p.sites ? all.filter((r) => p.sites!.includes(r.site)) : all;
+      return { records, nextAfter: all.length === req.query.limit ? all.at(-1)!.seq : null };
+    },
+  );
+
+  app.get(
+    '/api/audit/verify',
+    {
+      config: { role: 'supervisor' },
+      schema: {
+        response: {
+          200: z.object({ ok: z.boolean(), rows: z.number(), lastHash: z.string().optional(), seq: z.number().optional(), reason: z.string().optional() }),
+        },
+      },
+    },
+    async () => deps.events.audit.verify(),
+  );
+};

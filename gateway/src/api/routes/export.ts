@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SupervisionEvent } from '../../events/index.js';
+import { principal, requireSite } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { idParam, timeParam } from '../query.js';
+
+const exportQuery = z
+  .object({
+    since: timeParam.optional(),
+    until: timeParam.optional(),
+    site: idParam.optional(),
+    format: z.enum(['csv', 'ndjson']).default('ndjson'),
+  })
+  .strict();
+
+const COLUMNS = ['id', 'site', 'device', 'sector', 'item', 'rule', 'ruleVersion', 'severity', 'state', 'raisedAt', 'acknowledgedAt', 'resolvedAt', 'closedAt', 'secondsToAcknowledge', 'secondsToClose', 'disposition', 'suppressed', 'value', 'threshold', 'message'] as const;
+
+function row(e: SupervisionEvent) {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    id: e.id,
+    site: e.site,
+    device: e.device,
+    sector: e.sector,
+    item: e.item,
+    rule: e.rule,
+    ruleVersion: e.ruleVersion,
+    severity: e.severity,
+    state: e.state,
+    raisedAt: iso(e.raisedAt),
+    acknowledgedAt: iso(e.acknowledgedAt),
+    resolvedAt: iso(e.resolvedAt),
+    closedAt: iso(e.closedAt),
+    secondsToAcknowledge: e.acknowledgedAt === null ? null : (e.acknowledgedAt - e.raisedAt) / 1000,
+    secondsToClose: e.closedAt === null ? null : (e.closedAt - e.raisedAt) / 1000,
+    disposition: e.disposition,
+    suppressed: e.suppressed,
+    value: e.value,
+    threshold: e.threshold,
+    message: e.message,
+  };
+}
+
+// RFC 4180 quoting; a leading = + - @ is prefixed with ' so a spreadsheet never runs it as a formula.
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s) && typeof v === 'string') s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const exportRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get('/api/events/export', { config: { role: 'viewer' }, schema: { querystring: exportQuery } }, async (req, reply) => {
+    const p = principal(req);
+    if (req.query.site) requireSite(p, req.query.site);
+    const filter = { since: req.query.since, until: req.query.until, site: req.query.site, ...(p.sites ? { sites: p.sites } : {}) };
+    const lines: string[] = [];
+    if (req.query.format === 'csv') lines.push(COLUMNS.join(','));
+    // Page through with the keyset cursor so a large export never holds one huge query.
+    let before: { raisedAt: number; id: string } | undefined;
+    for (;;) {
+      const page = deps.events.list({ ...filter, limit: 1000, ...(before ? { before } : {}) });
+      for (const e of page) {
+        const r = row(e);
+        lines.push(req.query.format === 'csv' ? COLUMNS.map((c) => csvCell(r[c])).join(',') : JSON.stringify(r));
+      }
+      if (page.length < 1000) break;
+      const last = page.at(-1)!;
+      before = { raisedAt: last.raisedAt, id: last.id };
+    }
+    const ext = req.query.format;
+    reply.header('content-disposition', `attachment; filename="events.${ext}"`);
+    reply.type(ext === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+    return lines.join('\n') + (lines.length ? '\n' : '');
+  });
+};

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LifecycleError, maintenanceWindowSchema, newWindowSchema, windowChangeSchema } from '../../events/index.js';
+import { canSee, principal, requireSite } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { idParam } from '../query.js';
+
+const params = z.object({ id: z.string().regex(/^mw-[0-9a-f]{12}$/, 'is not a maintenance window id') });
+
+function mapError(err: unknown): never {
+  if (err instanceof LifecycleError) throw new ApiError(err.kind === 'not_found' ? 'GW_NOT_FOUND' : 'GW_CONFLICT', err.message);
+  throw err;
+}
+
+export const maintenanceRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get(
+    '/api/maintenance',
+    { config: { role: 'viewer' }, schema: { querystring: z.object({ site: idParam.optional() }).strict(), response: { 200: z.object({ windows: z.array(maintenanceWindowSchema) }) } } },
+    async (req) => {
+      const p = principal(req);
+      if (req.query.site) requireSite(p, req.query.site);
+      return { windows: deps.maintenance.list(req.query.site).filter((w) => canSee(p, w.site)) };
+    },
+  );
+
+  app.post('/api/maintenance', { config: { role: 'supervisor' }, schema: { body: newWindowSchema, response: { 201: maintenanceWindowSchema } } }, async (req, reply) => {
+    if (!deps.registry().site(req.body.site)) throw new ApiError('GW_NOT_FOUND', `no site ${req.body.site}`);
+    const w = deps.maintenance.create(req.body, principal(req).user, deps.clock());
+    return reply.code(201).send(w);
+  });
+
+  app.patch('/api/maintenance/:id', { config: { role: 'supervisor' }, schema: { params, body: windowChangeSchema, response: { 200: maintenanceWindowSchema } } }, async (req) => {
+    try {
+      return deps.maintenance.change(req.params.id, req.body, principal(req).user, deps.clock());
+    } catch (err) {
+      mapError(err);
+    }
+  });
+
+  app.post('/api/maintenance/:id/end', { config: { role: 'supervisor' }, schema: { params, response: { 200: maintenanceWindowSchema } } }, async (req) => {
+    try {
+      return deps.maintenance.end(req.params.id, principal(req).user, deps.clock());
+    } catch (err) {
+      mapError(err);
+    }
+  });
+};

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps.js';
+
+export const ruleRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get(
+    '/api/rules',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        response: {
+          200: z.object({ rules: z.array(z.object({ id: z.string(), version: z.string(), item: z.string(), kind: z.string(), title: z.string(), file: z.string().optional() })) }),
+        },
+      },
+    },
+    async () => ({ rules: deps.rules.list() }),
+  );
+
+  app.post('/api/rules/reload', { config: { role: 'admin' } }, async (_req, reply) => {
+    const r = deps.rules.reload();
+    if (r.ok) return r;
+    // The old rule set stays in force; the answer lists every problem of the new one.
+    return reply.code(422).send({ error: { code: 'GW_RULES_INVALID', message: `the rule set has ${r.problems.length} problem(s); the rules in force are unchanged`, problems: r.problems } });
+  });
+};

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { severitySchema } from '../../domain/index.js';
+import { principal, requireSite } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { idParam } from '../query.js';
+
+// A reconnecting client gets what it missed within this much history.
+const CATCH_UP_MS = 3_600_000;
+const CATCH_UP_MAX = 10_000;
+
+const streamQuery = z
+  .object({
+    site: idParam.optional(),
+    severity: severitySchema.optional(),
+    minSeverity: severitySchema.optional(),
+    lastEventId: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get('/api/events/stream', { config: { role: 'viewer' }, schema: { querystring: streamQuery } }, async (req, reply) => {
+    const p = principal(req);
+    if (req.query.site) requireSite(p, req.query.site);
+    const header = req.headers['last-event-id'];
+    const fromHeader = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+    const last = fromHeader ?? req.query.lastEventId;
+    const sites = req.query.site ? [req.query.site] : p.sites;
+    const filter = { sites, severity: req.query.severity, minSeverity: req.query.minSeverity };
+    const missed = last === undefined ? [] : deps.events.transitionsAfter(last, deps.clock() - CATCH_UP_MS, CATCH_UP_MAX);
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Tell the browser how long to wait before it reconnects on its own.
+    res.write('retry: 2000\n\n');
+    deps.sse.add(res, filter, missed);
+  });
+};

@@ -1,0 +1,97 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { StateDb } from '../storage/index.js';
+import type { NewUser, Principal, Role, User } from './schema.js';
+
+interface UserRow {
+  id: string;
+  name: string;
+  role: string;
+  sites: string | null;
+  token_hash: string;
+  created_at: number;
+  created_by: string;
+  disabled_at: number | null;
+}
+
+// Tokens are 192 random bits, so an unsalted SHA-256 is enough to make a stolen database
+// useless for signing in, and it lets a request find its user with one indexed lookup.
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newToken(): string {
+  return `gw_${randomBytes(24).toString('base64url')}`;
+}
+
+function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    sites: r.sites === null ? null : (JSON.parse(r.sites) as string[]),
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    disabled: r.disabled_at !== null,
+  };
+}
+
+export class UserError extends Error {
+  constructor(
+    readonly kind: 'conflict' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;
+
+/**
+ * API users on the state database. The bootstrap token (GATEWAY_API_TOKEN or the generated
+ * one) is the built-in `admin`, which exists outside the table so it can never be locked out.
+ */
+export function createUserStore(db: StateDb, bootstrapToken: string) {
+  const bootstrapHash = hashToken(bootstrapToken);
+  const q = {
+    byHash: db.prepare('SELECT * FROM users WHERE token_hash = ? AND disabled_at IS NULL'),
+    byName: db.prepare('SELECT * FROM users WHERE name = ?'),
+    byId: db.prepare('SELECT * FROM users WHERE id = ?'),
+    all: db.prepare('SELECT * FROM users ORDER BY created_at, id'),
+    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    disable: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
+  };
+
+  return {
+    /** Resolves a presented token to its principal, or undefined. */
+    authenticate(token: string): Principal | undefined {
+      const h = hashToken(token);
+      if (h === bootstrapHash) return { user: 'admin', role: 'admin', sites: null };
+      const row = q.byHash.get(h) as UserRow | undefined;
+      if (!row) return undefined;
+      const u = toUser(row);
+      // Supervisors and admins see every site (their role is not scoped).
+      return { user: u.name, role: u.role, sites: u.role === 'supervisor' || u.role === 'admin' ? null : u.sites };
+    },
+
+    /** Creates a user and returns its token, which is never stored nor shown again. */
+    create(input: NewUser, createdBy: string, at: number): { user: User; token: string } {
+      if (input.name === 'admin' || q.byName.get(input.name)) throw new UserError('conflict', `a user named ${input.name} exists`);
+      const token = newToken();
+      const id = `usr-${randomBytes(6).toString('hex')}`;
+      const sites = input.role === 'supervisor' || input.role === 'admin' ? null : (input.sites ?? null);
+      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy);
+      return { user: toUser(q.byId.get(id) as UserRow), token };
+    },
+
+    list(): User[] {
+      return (q.all.all() as UserRow[]).map(toUser);
+    },
+
+    disable(id: string, at: number): User {
+      const row = q.byId.get(id) as UserRow | undefined;
+      if (!row) throw new UserError('not_found', `no user ${id}`);
+      q.disable.run(at, id);
+      return toUser(q.byId.get(id) as UserRow);
+    },
+  };
+}
