@@ -13,7 +13,7 @@ import { createMetrics, createRateLimitedLog, type Logger } from './observabilit
 import { loadRegistry, parseRegistry, type RegisteredDevice, type Registry } from './registry/index.js';
 import { createRuleHost } from './rule-host.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
-import { kvGet, kvSet, openStateDb, type StateDb } from './storage/index.js';
+import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
 import { createUserStore, type Principal } from './users/index.js';
 
 export interface GatewayOptions {
@@ -27,7 +27,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   start(): Promise<{ mqttPort: number; httpPort: number; httpUrl: string }>;
-  stop(): Promise<void>;
+  /** Graceful stop; reports what, if anything, had to stay in the outbox for the next start. */
+  stop(): Promise<{ outbox: Backlog }>;
   readonly api: Api;
   readonly apiToken: string;
   readonly events: EventStore;
@@ -101,6 +102,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   metrics.gauge('gateway_connected_clients', 'MQTT clients connected', () => broker.connectedDevices());
   metrics.gauge('gateway_influx_written_total', 'Points written to InfluxDB', () => history.stats().written);
   metrics.gauge('gateway_influx_failed_total', 'Points InfluxDB refused or that could not be sent', () => history.stats().failed);
+  metrics.gauge('gateway_outbox_points', 'Points in the outbox not yet in InfluxDB', () => history.backlog().points);
+  metrics.gauge('gateway_outbox_bytes', 'Bytes in the outbox not yet in InfluxDB', () => history.backlog().bytes);
+  metrics.gauge('gateway_outbox_oldest_age_seconds', 'Age of the oldest point in the outbox', () => {
+    const at = history.backlog().oldestAt;
+    return at === null ? 0 : Math.max(0, (clock() - at) / 1000);
+  });
   metrics.gauge('gateway_webhook_deliveries_pending', 'Webhook deliveries waiting to be sent', () => webhooks.pending());
   metrics.gauge('gateway_sse_clients', 'Server-Sent Events subscribers', () => sse.size());
 
@@ -124,7 +131,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   /** Storage and fan-out of one recorded transition; suppressed events are recorded, not sent. */
   function dispatch(a: AppliedTransition) {
     transitionsTotal.inc({ type: a.transition.type, severity: a.event.severity });
-    history.writeTransition(a);
+    history.writeTransition(a).catch((err) => logger.error({ err }, 'outbox write failed'));
     if (!a.event.suppressed) {
       sse.dispatch(a);
       broker.publish(EVENT_TOPIC(a.event.site), JSON.stringify(transitionMessage(a)), 1).catch((err) => logger.warn({ err: (err as Error).message }, 'event publish failed'));
@@ -144,7 +151,20 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  function onPublish(device: RegisteredDevice, topic: string, payload: Buffer) {
+  const outboxFull = () => history.backlog().bytes >= config.GATEWAY_OUTBOX_MAX_BYTES;
+  const droppedQos0 = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
+
+  /**
+   * One device message through ingest, rules and storage. Resolves when what it produced is
+   * durable, so the broker acknowledges a QoS 1 publish only then.
+   */
+  function onPublish(device: RegisteredDevice, topic: string, payload: Buffer, qos: number): Promise<void> | void {
+    if (outboxFull()) {
+      // At the cap nothing is dropped silently: QoS 1 waits (PUBACK withheld), QoS 0 is refused and counted.
+      droppedQos0.inc({ qos: String(qos) });
+      if (qos === 0) return;
+      return waitForRoom().then(() => onPublish(device, topic, payload, qos));
+    }
     const now = clock();
     const decoded = decodeMessage(topic, payload, device, now, limits);
     const state = liveOf(device.device);
@@ -158,21 +178,62 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     accepted.inc({ channel: decoded.channel });
     state.lastSeen = now;
+    let durable: Promise<void>;
     if (decoded.channel === 'status') {
       state.online = decoded.status.online;
-      history.writeStatus(device, decoded.status.online, state.rejected, now);
+      durable = history.writeStatus(device, decoded.status.online, state.rejected, now);
       state.rejected = 0;
-    } else {
+    } else if (decoded.channel === 'telemetry') {
       state.online = true;
-    }
-    if (decoded.channel === 'telemetry') {
       readingsTotal.inc({}, decoded.readings.length);
       for (const r of decoded.readings) state.latest[r.metric] = { value: r.value, ts: r.ts };
-      history.writeReadings(decoded.readings, maintenance!.covers(device.site, device.device, decoded.readings[0]!.ts));
-    } else if (decoded.channel === 'vision') {
-      history.writeDetections(decoded.detections);
+      durable = history.writeReadings(decoded.readings, maintenance!.covers(device.site, device.device, decoded.readings[0]!.ts));
+    } else {
+      state.online = true;
+      durable = history.writeDetections(decoded.detections);
     }
     for (const input of inputsFor(decoded)) runEngine(input, now);
+    if (qos === 0) {
+      durable.catch((err) => logger.error({ err }, 'outbox write failed'));
+      return;
+    }
+    return durable;
+  }
+
+  async function waitForRoom(): Promise<void> {
+    while (outboxFull() && !stopping) await new Promise((r) => setTimeout(r, 250));
+  }
+
+  const BACKLOG_KEY = 'system|gateway|outbox';
+  /** Raises (and later resolves) the storage_backlog system event when the outbox reaches its cap. */
+  function watchBacklog(now: number) {
+    const full = outboxFull();
+    const open = events.unresolvedKeys().includes(BACKLOG_KEY);
+    if (full === open) return;
+    const b = history.backlog();
+    const t = {
+      type: full ? ('raised' as const) : ('resolved' as const),
+      key: BACKLOG_KEY,
+      rule: 'system.storage_backlog',
+      ruleVersion: 'builtin',
+      item: 'SYSTEM',
+      title: 'storage_backlog: the outbox reached its cap',
+      site: 'gateway',
+      device: 'outbox',
+      sector: 'other' as const,
+      severity: 'critical' as const,
+      value: b.bytes,
+      threshold: config.GATEWAY_OUTBOX_MAX_BYTES,
+      at: now,
+      message: full
+        ? `storage_backlog: ${b.points} points (${b.bytes} bytes) wait for InfluxDB; new QoS 1 publishes are held until it answers`
+        : `storage_backlog cleared: ${b.points} points wait`,
+    };
+    const applied = events.applyRuleTransition(t);
+    if (applied) {
+      logger[full ? 'error' : 'info']({ backlog: b }, t.message);
+      dispatch(applied);
+    }
   }
 
   function onConnection(device: RegisteredDevice, online: boolean) {
@@ -183,7 +244,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       state.lastSeen = now;
       runEngine({ type: 'seen', ref: device }, now);
     }
-    history.writeStatus(device, online, state.rejected, now);
+    history.writeStatus(device, online, state.rejected, now).catch((err) => logger.error({ err }, 'outbox write failed'));
     state.rejected = 0;
     logger.info({ site: device.site, device: device.device }, online ? 'device connected' : 'device disconnected');
   }
@@ -239,6 +300,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     devices: () => live,
     readings: history.enabled ? history : null,
+    ready: () => {
+      const b = history.backlog();
+      return {
+        ready: !stopping && !outboxFull(),
+        outbox: { points: b.points, bytes: b.bytes, oldestAgeSeconds: b.oldestAt === null ? null : Math.max(0, (clock() - b.oldestAt) / 1000), capBytes: config.GATEWAY_OUTBOX_MAX_BYTES },
+        influx: history.enabled ? (history.forwarding().healthy ? 'ok' : 'failing') : 'off',
+      };
+    },
     health: async (): Promise<HealthReport> => {
       const influx = history.enabled ? ((await history.ping()) ? 'ok' : 'unreachable') : 'off';
       return {
@@ -252,6 +321,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const timers: NodeJS.Timeout[] = [];
+  let stopping = false;
   function every(ms: number, fn: () => void) {
     const t = setInterval(() => {
       try {
@@ -290,6 +360,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         const t = clock();
         runEngine({ type: 'tick' }, t);
         for (const a of events.markOverdue(overdueLimits, t)) dispatch(a);
+        watchBacklog(t);
       });
       // Engine state is saved on a graceful stop; saving it every 10 s too bounds what a crash loses.
       every(10_000, () => kvSet(db, ENGINE_STATE_KEY, host.snapshot()));
@@ -299,7 +370,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         for (const [id, s] of live) {
           const d = registry.device(id);
           if (d && s.lastSeen !== null && t - s.lastSeen < 120_000) {
-            history.writeStatus(d, s.online, s.rejected, t);
+            void history.writeStatus(d, s.online, s.rejected, t).catch((err) => logger.error({ err }, 'outbox write failed'));
             s.rejected = 0;
           }
         }
@@ -310,16 +381,23 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return { mqttPort: mqtt.port, httpPort, httpUrl };
     },
     async stop() {
+      stopping = true;
+      const started = Date.now();
       for (const t of timers) clearInterval(t);
       host.close();
       sse.closeAll();
+      // No new connections or publishes; publishes in flight finish their outbox append first.
       await broker.close();
       await api.close();
       await webhooks.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());
-      await history.close();
+      // Whatever time is left of the stop budget goes to draining the outbox into InfluxDB.
+      const drainMs = Math.max(0, config.GATEWAY_STOP_TIMEOUT - 2000 - (Date.now() - started));
+      const outbox = await history.close(drainMs);
       db.close();
+      if (outbox.points > 0) logger.warn({ outbox }, 'stopped with points left in the outbox; they are sent on the next start');
       logger.info('gateway stopped');
+      return { outbox };
     },
   };
 }

@@ -6,53 +6,66 @@ import type { AppliedTransition } from './events/index.js';
 import type { Logger } from './observability/index.js';
 import {
   InfluxdNotFound,
+  createForwarder,
   createInfluxQuery,
   createInfluxWriter,
   detectInfluxApi,
   detectionLines,
   ensureDatabase,
-  eventLine,
   escapeName,
+  eventLine,
   nanos,
+  openJournal,
   quoteIdent,
   routeInfluxClientLog,
   startPrivateInfluxd,
   telemetryLine,
+  type Backlog,
+  type DropReason,
   type InfluxConnection,
+  type InfluxQuery,
+  type InfluxWriter,
 } from './storage/index.js';
 
-/** The time-series side of the gateway: InfluxDB when there is one, a no-op otherwise. */
+/** The time-series side of the gateway: InfluxDB through the durable outbox, or off. */
 export interface History extends ReadingsSource {
   enabled: boolean;
   url: string | null;
-  /** `maintenance`: the readings fall inside a maintenance window and are marked so. */
-  writeReadings(readings: Reading[], maintenance?: boolean): void;
-  writeStatus(device: DeviceRef, online: boolean, rejected: number, at: number): void;
-  writeDetections(detections: Detection[]): void;
-  writeTransition(applied: AppliedTransition): void;
-  flush(): Promise<void>;
+  /**
+   * Each write resolves once its lines are durable in the outbox (fdatasync), which is when
+   * a device's QoS 1 publish may be acknowledged. `maintenance` marks readings in a window.
+   */
+  writeReadings(readings: Reading[], maintenance?: boolean): Promise<void>;
+  writeDetections(detections: Detection[]): Promise<void>;
+  writeStatus(device: DeviceRef, online: boolean, rejected: number, at: number): Promise<void>;
+  writeTransition(applied: AppliedTransition): Promise<void>;
+  backlog(): Backlog;
+  forwarding(): { healthy: boolean; lastError: string | null; forwarded: number; rejected: number };
+  /** Sends the outbox until empty or the time runs out; true when empty. */
+  flush(timeoutMs?: number): Promise<boolean>;
   ping(): Promise<boolean>;
   stats(): { written: number; failed: number; pending: number };
-  close(): Promise<void>;
+  close(drainMs?: number): Promise<Backlog>;
 }
 
+const EMPTY: Backlog = { points: 0, bytes: 0, oldestAt: null };
+
 function disabled(): History {
+  const done = Promise.resolve();
   return {
     enabled: false,
     url: null,
-    writeReadings() {},
-    writeStatus() {},
-    writeDetections() {},
-    writeTransition() {},
-    async flush() {},
-    async ping() {
-      return false;
-    },
+    writeReadings: () => done,
+    writeDetections: () => done,
+    writeStatus: () => done,
+    writeTransition: () => done,
+    backlog: () => EMPTY,
+    forwarding: () => ({ healthy: true, lastError: null, forwarded: 0, rejected: 0 }),
+    flush: async () => true,
+    ping: async () => false,
     stats: () => ({ written: 0, failed: 0, pending: 0 }),
-    async readings() {
-      return [];
-    },
-    async close() {},
+    readings: async () => [],
+    close: async () => EMPTY,
   };
 }
 
@@ -73,43 +86,60 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
       throw err;
     }
   }
-  const api = await detectInfluxApi(url, config.INFLUX_API);
-  const conn: InfluxConnection = {
-    url,
-    api,
-    token: config.INFLUX_TOKEN,
-    org: config.INFLUX_ORG,
-    bucket: config.INFLUX_BUCKET,
-    database: config.INFLUX_DATABASE,
-    retentionPolicy: config.INFLUX_RETENTION_POLICY,
-    username: config.INFLUX_USERNAME,
-    password: config.INFLUX_PASSWORD,
-  };
-  if (api === 'v1') await ensureDatabase(conn);
+  const influxUrl = url;
   routeInfluxClientLog(log);
-  const writer = createInfluxWriter({ ...conn, logger: log });
-  const query = createInfluxQuery(conn);
-  log.info({ url, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
+  const outboxDir = join(dataDir, 'outbox');
+  const journal = await openJournal(outboxDir);
+  const drops: { listener?: (lines: string[], reason: DropReason) => void } = {};
+
+  // InfluxDB may be down when the gateway starts: the connection is made on first need and
+  // retried by the forwarder, while readings keep going into the outbox.
+  let connected: Promise<{ writer: InfluxWriter; query: InfluxQuery }> | undefined;
+  function connect() {
+    connected ??= (async () => {
+      const api = await detectInfluxApi(influxUrl, config.INFLUX_API);
+      const conn: InfluxConnection = {
+        url: influxUrl,
+        api,
+        token: config.INFLUX_TOKEN,
+        org: config.INFLUX_ORG,
+        bucket: config.INFLUX_BUCKET,
+        database: config.INFLUX_DATABASE,
+        retentionPolicy: config.INFLUX_RETENTION_POLICY,
+        username: config.INFLUX_USERNAME,
+        password: config.INFLUX_PASSWORD,
+      };
+      if (api === 'v1') await ensureDatabase(conn);
+      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, onDropped: (lines, reason) => drops.listener?.(lines, reason) });
+      log.info({ url: influxUrl, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
+      return { writer, query: createInfluxQuery(conn) };
+    })().catch((err) => {
+      connected = undefined;
+      throw err;
+    });
+    return connected;
+  }
+  const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, drops, dir: outboxDir, logger: log });
+  forwarder.start();
+  connect().catch((err) => log.warn({ err: (err as Error).message, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
 
   return {
     enabled: true,
-    url,
+    url: influxUrl,
     writeReadings(readings, maintenance) {
       const line = telemetryLine(readings);
       // The timestamp is always the last space-separated part of a line; the mark goes before it.
       const cut = line.lastIndexOf(' ');
-      writer.write([maintenance ? `${line.slice(0, cut)},maintenance=true${line.slice(cut)}` : line]);
-    },
-    writeStatus(d, online, rejected, at) {
-      writer.write([
-        `device_status,device=${escapeName(d.device)},sector=${escapeName(d.sector)},site=${escapeName(d.site)} online=${online ? 1 : 0}i,rejected=${rejected}i ${nanos(at)}`,
-      ]);
+      return journal.append([maintenance ? `${line.slice(0, cut)},maintenance=true${line.slice(cut)}` : line]);
     },
     writeDetections(detections) {
-      if (detections.length) writer.write(detectionLines(detections));
+      return journal.append(detectionLines(detections));
+    },
+    writeStatus(d, online, rejected, at) {
+      return journal.append([`device_status,device=${escapeName(d.device)},sector=${escapeName(d.sector)},site=${escapeName(d.site)} online=${online ? 1 : 0}i,rejected=${rejected}i ${nanos(at)}`]);
     },
     writeTransition({ event, transition }) {
-      writer.write([
+      return journal.append([
         eventLine({
           eventId: event.id,
           site: event.site,
@@ -125,17 +155,23 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
         }),
       ]);
     },
-    flush: () => writer.flush(),
+    backlog: () => journal.backlog(),
+    forwarding: () => forwarder.status(),
+    flush: (timeoutMs = 10_000) => forwarder.drain(timeoutMs),
     async ping() {
       try {
-        const res = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(new URL('/ping', influxUrl), { signal: AbortSignal.timeout(2000) });
         return res.status === 204 || res.ok;
       } catch {
         return false;
       }
     },
-    stats: () => writer.stats(),
+    stats: () => {
+      const s = forwarder.status();
+      return { written: s.forwarded, failed: s.rejected, pending: journal.backlog().points };
+    },
     async readings(q: ReadingsQuery) {
+      const { query } = await connect();
       // The metric is a field name (a strict pattern checked at the edge) and cannot be a bound
       // parameter; it is quoted as an identifier. Every other value is bound.
       const params: Record<string, string> = { site: q.site };
@@ -153,9 +189,13 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
           .filter((p) => p.value !== null),
       }));
     },
-    async close() {
-      await writer.close();
+    async close(drainMs = 5000) {
+      await forwarder.drain(drainMs);
+      await forwarder.stop();
+      await journal.close();
+      if (connected) await (await connected.catch(() => undefined))?.writer.close();
       await privateInfluxd?.stop();
+      return journal.backlog();
     },
   };
 }

@@ -13,12 +13,15 @@ Every setting is an environment variable; all are optional:
   GATEWAY_DATA_DIR (./data)  GATEWAY_RULES_DIR (./rules) GATEWAY_REGISTRY (./registry.yaml)
   GATEWAY_API_TOKEN          bearer token for /api (generated into the data dir when unset)
   GATEWAY_MAX_CLOCK_SKEW (5m) GATEWAY_MAX_PAYLOAD_BYTES (65536) GATEWAY_LOG_LEVEL (info)
+  GATEWAY_OVERDUE_CRITICAL (5m) _MAJOR (15m) _WARNING (1h) _INFO (off)
+  GATEWAY_WEBHOOK_MIN_RETRY (1s) GATEWAY_WEBHOOK_MAX_RETRY (10m)
+  GATEWAY_OUTBOX_MAX_BYTES (2 GiB)  GATEWAY_STOP_TIMEOUT (10s)
   INFLUX_URL                 InfluxDB to write to; unset: a private influxd from PATH, if any
   INFLUX_API (v1|v2)         override the version detected from /ping
   INFLUX_TOKEN INFLUX_ORG INFLUX_BUCKET                         (InfluxDB 2.x)
   INFLUX_DATABASE (supervision) INFLUX_RETENTION_POLICY INFLUX_USERNAME INFLUX_PASSWORD (1.x)
 
-Stops cleanly on SIGINT/SIGTERM (within 10 s). See README.md.
+Stops cleanly on SIGINT/SIGTERM within GATEWAY_STOP_TIMEOUT, draining the outbox first. See README.md.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -57,11 +60,19 @@ async function main(argv: string[]): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'stopping');
       const timer = setTimeout(() => {
-        logger.error('stop took longer than 10 s; exiting');
+        logger.error({ timeoutMs: config.GATEWAY_STOP_TIMEOUT }, 'stop took too long; exiting');
         resolveExit(1);
-      }, 10_000);
+      }, config.GATEWAY_STOP_TIMEOUT);
       gateway.stop().then(
-        () => (clearTimeout(timer), resolveExit(0)),
+        ({ outbox }) => {
+          clearTimeout(timer);
+          process.stdout.write(
+            outbox.points > 0
+              ? `gateway stopped; ${outbox.points} points (${outbox.bytes} bytes) stay in the outbox and are sent on the next start\n`
+              : 'gateway stopped; nothing left in the outbox\n',
+          );
+          resolveExit(0);
+        },
         (err) => (logger.error({ err }, 'stop failed'), clearTimeout(timer), resolveExit(1)),
       );
     };

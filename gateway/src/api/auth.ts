@@ -25,9 +25,11 @@ export function installAuth(app: FastifyInstance<any, any, any, any, any>, authe
     }
   });
   app.addHook('onRequest', async (req) => {
-    if (!isApiPath(req.url)) return;
-    req.principal = principalOf(req, authenticate);
     const need = req.routeOptions.config?.role;
+    // The matched route decides, not the raw URL: the router decodes `/%61pi/users` to the
+    // /api/users route while req.url keeps the encoding, which used to skip the token check.
+    if (!need && !isApiPath(req.url)) return;
+    req.principal = principalOf(req, authenticate);
     // Unknown routes under /api still need a valid token (so they reveal nothing) and then 404.
     if (need && !roleAtLeast(req.principal.role, need)) {
       throw new ApiError('GW_FORBIDDEN', `this needs the ${need} role; you are ${req.principal.role}`);

@@ -29,6 +29,12 @@ export interface ReadingsSource {
   readings(q: ReadingsQuery): Promise<Array<{ device: string; points: ReadingPoint[] }>>;
 }
 
+export interface ReadyReport {
+  ready: boolean;
+  outbox: { points: number; bytes: number; oldestAgeSeconds: number | null; capBytes: number };
+  influx: 'ok' | 'failing' | 'off';
+}
+
 export interface HealthReport {
   status: 'ok' | 'degraded';
   uptimeSeconds: number;
@@ -67,5 +73,6 @@ export interface ApiDeps {
   devices: () => ReadonlyMap<string, DeviceLiveState>;
   readings: ReadingsSource | null;
   health: () => Promise<HealthReport>;
+  ready: () => ReadyReport;
   bodyLimit?: number;
 }

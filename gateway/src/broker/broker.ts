@@ -26,7 +26,7 @@ export interface BrokerOptions {
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
    */
-  onPublish: (device: RegisteredDevice, topic: string, payload: Buffer) => void | Promise<void>;
+  onPublish: (device: RegisteredDevice, topic: string, payload: Buffer, qos: number) => void | Promise<void>;
   onConnection: (device: RegisteredDevice, online: boolean) => void;
   maxPacketBytes?: number;
 }
@@ -107,11 +107,12 @@ export function createBroker(opts: BrokerOptions): Broker {
       }
       let result: void | Promise<void>;
       try {
-        result = opts.onPublish(device, packet.topic, packet.payload as Buffer);
+        result = opts.onPublish(device, packet.topic, packet.payload as Buffer, packet.qos);
       } catch (err) {
         logger.error({ err, device: device.device }, 'ingest failed');
         return callback(null);
       }
+      // The PUBACK (QoS 1) is written only after this callback: here, once the data is durable.
       if (result) result.then(() => callback(null), (err) => (logger.error({ err }, 'ingest failed'), callback(err as Error)));
       else callback(null);
     },

@@ -2,6 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps.js';
 
+const readySchema = z.object({
+  ready: z.boolean(),
+  outbox: z.object({ points: z.number(), bytes: z.number(), oldestAgeSeconds: z.number().nullable(), capBytes: z.number() }),
+  influx: z.enum(['ok', 'failing', 'off']),
+});
+
 export const healthRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/healthz',
@@ -19,6 +25,23 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
       },
     },
     async () => deps.health(),
+  );
+
+  // Readiness: 503 while stopping or while the outbox is at its cap (new QoS 1 publishes wait).
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        response: {
+          '2xx': readySchema,
+          503: readySchema,
+        },
+      },
+    },
+    async (_req, reply) => {
+      const r = deps.ready();
+      return reply.code(r.ready ? 200 : 503).send(r);
+    },
   );
 
   // Prometheus scrape endpoint: counters only, no identifiers beyond site/device ids.

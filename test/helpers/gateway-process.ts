@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  mqttPort: number;
+  httpUrl: string;
+  output: () => string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the gateway as a real child process (`node --import tsx gateway/src/main.ts`). */
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 30_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve('gateway/src/main.ts')], {
+    env: { ...process.env, GATEWAY_HOST: '127.0.0.1', GATEWAY_MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', GATEWAY_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  const ready = await new Promise<RegExpExecArray>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`gateway did not start within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      const m = /gateway ready: MQTT on port (\d+), HTTP at (\S+) /.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(({ code }) => (clearTimeout(timer), rej(new Error(`gateway exited with ${code} before it was ready:\n${out}`))));
+  });
+  return { child, mqttPort: Number(ready[1]), httpUrl: ready[2]!, output: () => out, exited };
+}
