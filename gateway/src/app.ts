@@ -26,7 +26,7 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  start(): Promise<{ mqttPort: number; httpPort: number; httpUrl: string }>;
+  start(): Promise<{ mqttPort: number | null; mqttsPort: number | null; httpPort: number; httpUrl: string }>;
   /** Graceful stop; reports what, if anything, had to stay in the outbox for the next start. */
   stop(): Promise<{ outbox: Backlog }>;
   readonly api: Api;
@@ -99,6 +99,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const transitionsTotal = metrics.counter('gateway_event_transitions_total', 'Event transitions, by type and severity');
   const authFailures = metrics.counter('gateway_mqtt_auth_failures_total', 'Refused MQTT connections, by reason');
   const aclDenied = metrics.counter('gateway_mqtt_acl_denied_total', "Refused publishes and subscriptions outside a client's own topics");
+  const protocolErrors = metrics.counter('gateway_mqtt_protocol_errors_total', 'Connections closed for breaking a limit or the protocol, by reason');
+  const takeovers = metrics.counter('gateway_mqtt_session_takeovers_total', 'Connections that took over a session with the same client id');
   metrics.gauge('gateway_connected_clients', 'MQTT clients connected', () => broker.connectedDevices());
   metrics.gauge('gateway_influx_written_total', 'Points written to InfluxDB', () => history.stats().written);
   metrics.gauge('gateway_influx_failed_total', 'Points InfluxDB refused or that could not be sent', () => history.stats().failed);
@@ -112,7 +114,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   metrics.gauge('gateway_sse_clients', 'Server-Sent Events subscribers', () => sse.size());
 
   const rejectLog = createRateLimitedLog(60_000, clock);
-  const limits: IngestLimits = { ...defaultIngestLimits, maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW, maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES };
+  const limits: IngestLimits = {
+    ...defaultIngestLimits,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+    maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
+    maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
+    maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH,
+  };
   const overdueLimits: Partial<Record<Severity, number>> = {
     critical: config.GATEWAY_OVERDUE_CRITICAL,
     major: config.GATEWAY_OVERDUE_MAJOR,
@@ -256,7 +265,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return p && p.user === username ? p : undefined;
     },
     logger: logger.child({ module: 'broker' }),
-    counters: { authFailures, aclDenied },
+    counters: { authFailures, aclDenied, protocolErrors, takeovers },
+    limits: {
+      maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
+      maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
+      connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
+      freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES,
+    },
     onPublish,
     onConnection,
   });
@@ -285,8 +300,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     item: (code) => host.rules().items.get(code),
   };
 
+  const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
+  const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
   const startedAt = clock();
   const api = await buildApi({
+    https,
+    bodyLimit: config.GATEWAY_API_BODY_LIMIT,
+    maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
     actions,
     maintenance,
@@ -351,7 +371,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         const ref: DeviceRef = { site: d.site, device: d.device, sector: d.sector, kind: d.kind };
         runEngine({ type: 'expect', ref }, now);
       }
-      const mqtt = await broker.listen(config.GATEWAY_MQTT_PORT, config.GATEWAY_HOST);
+      const mqtt = config.GATEWAY_MQTT_PORT === null ? null : await broker.listen(config.GATEWAY_MQTT_PORT, config.GATEWAY_HOST);
+      const mqtts =
+        config.GATEWAY_MQTTS_PORT === null || !tls
+          ? null
+          : await broker.listenTls(config.GATEWAY_MQTTS_PORT, config.GATEWAY_HOST, { ...tls, ...(config.GATEWAY_TLS_CA ? { ca: readFileSync(config.GATEWAY_TLS_CA) } : {}) });
+      if (config.GATEWAY_MQTT_WS === 'on') broker.attachWebSocket(api.server);
       const httpUrl = await api.listen({ port: config.GATEWAY_HTTP_PORT, host: config.GATEWAY_HOST });
       const address = api.server.address();
       const httpPort = address && typeof address === 'object' ? address.port : config.GATEWAY_HTTP_PORT;
@@ -377,8 +402,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       host.watch(rulesView.reload);
       webhooks.start();
-      logger.info({ mqttPort: mqtt.port, httpPort, history: history.enabled ? 'on' : 'off' }, 'gateway started');
-      return { mqttPort: mqtt.port, httpPort, httpUrl };
+      const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
+      logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
+      return where;
     },
     async stop() {
       stopping = true;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z.coerce.number({ error: 'must be a port number 0-65535' }).int().min(0).max(65535);
+// A port, or "off" (null) for a listener that can be switched off.
+const portOrOff = z.union([z.literal('off').transform(() => null), port]);
+const positiveInt = (max: number) => z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(max);
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 500ms, 10s, 5m or 1h')
@@ -19,7 +22,22 @@ const optionalString = z
 
 // Every setting of the gateway, read from the environment. All optional with safe defaults.
 export const configSchema = z.object({
-  GATEWAY_MQTT_PORT: port.default(1883),
+  GATEWAY_MQTT_PORT: portOrOff.default(1883),
+  GATEWAY_MQTTS_PORT: portOrOff.default(null),
+  GATEWAY_MQTT_WS: z.enum(['on', 'off']).default('on'),
+  GATEWAY_TLS_CERT: optionalString,
+  GATEWAY_TLS_KEY: optionalString,
+  GATEWAY_TLS_CA: optionalString,
+  GATEWAY_HTTPS: z.enum(['auto', 'on', 'off']).default('auto'),
+  GATEWAY_MQTT_MAX_PACKET_BYTES: positiveInt(64 * 1024 * 1024).default(256 * 1024),
+  GATEWAY_MAX_TOPIC_LENGTH: positiveInt(65535).default(256),
+  GATEWAY_MAX_METRICS: positiveInt(10_000).default(200),
+  GATEWAY_MAX_DETECTIONS: positiveInt(10_000).default(100),
+  GATEWAY_MAX_JSON_DEPTH: positiveInt(64).default(8),
+  GATEWAY_MQTT_CONN_PER_SECOND: z.coerce.number().int().min(0).default(50),
+  GATEWAY_LOGIN_FREE_FAILURES: positiveInt(1000).default(5),
+  GATEWAY_API_BODY_LIMIT: positiveInt(64 * 1024 * 1024).default(256 * 1024),
+  GATEWAY_API_MAX_PAGE: positiveInt(100_000).default(1000),
   GATEWAY_HTTP_PORT: port.default(8080),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
@@ -49,6 +67,21 @@ export const configSchema = z.object({
   INFLUX_PASSWORD: optionalString,
 });
 
+export const configSchemaChecked = configSchema.superRefine((c, ctx) => {
+  if ((c.GATEWAY_TLS_CERT === undefined) !== (c.GATEWAY_TLS_KEY === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_TLS_KEY'], message: 'GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together' });
+  }
+  if (c.GATEWAY_MQTTS_PORT !== null && !c.GATEWAY_TLS_CERT) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_MQTTS_PORT'], message: 'needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY' });
+  }
+  if (c.GATEWAY_HTTPS === 'on' && !c.GATEWAY_TLS_CERT) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_HTTPS'], message: 'needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY' });
+  }
+  if (c.GATEWAY_TLS_CA && c.GATEWAY_MQTTS_PORT === null) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_TLS_CA'], message: 'client certificates are checked on the MQTT TLS listener: set GATEWAY_MQTTS_PORT' });
+  }
+});
+
 export type GatewayConfig = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
@@ -60,7 +93,7 @@ export class ConfigError extends Error {
 
 /** Parses settings from an env-like record; throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchemaChecked.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

@@ -9,7 +9,12 @@ const HELP = `Remote-supervision gateway: MQTT broker, supervision rules, events
 Usage: npm start            (or: tsx gateway/src/main.ts)
 
 Every setting is an environment variable; all are optional:
-  GATEWAY_MQTT_PORT (1883)   GATEWAY_HTTP_PORT (8080)   GATEWAY_HOST (0.0.0.0)
+  GATEWAY_MQTT_PORT (1883|off) GATEWAY_HTTP_PORT (8080)  GATEWAY_HOST (0.0.0.0)
+  GATEWAY_MQTTS_PORT (off)   GATEWAY_TLS_CERT GATEWAY_TLS_KEY (PEM paths) GATEWAY_TLS_CA (mutual TLS)
+  GATEWAY_MQTT_WS (on: MQTT over WebSocket at /mqtt)  GATEWAY_HTTPS (auto: on when a cert is set)
+  limits: GATEWAY_MQTT_MAX_PACKET_BYTES (262144) GATEWAY_MAX_TOPIC_LENGTH (256) GATEWAY_MAX_METRICS (200)
+          GATEWAY_MAX_DETECTIONS (100) GATEWAY_MAX_JSON_DEPTH (8) GATEWAY_MQTT_CONN_PER_SECOND (50)
+          GATEWAY_LOGIN_FREE_FAILURES (5) GATEWAY_API_BODY_LIMIT (262144) GATEWAY_API_MAX_PAGE (1000)
   GATEWAY_DATA_DIR (./data)  GATEWAY_RULES_DIR (./rules) GATEWAY_REGISTRY (./registry.yaml)
   GATEWAY_API_TOKEN          bearer token for /api (generated into the data dir when unset)
   GATEWAY_MAX_CLOCK_SKEW (5m) GATEWAY_MAX_PAYLOAD_BYTES (65536) GATEWAY_LOG_LEVEL (info)
@@ -51,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const where = await gateway.start();
-  process.stdout.write(`gateway ready: MQTT on port ${where.mqttPort}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
+  const mqttText = [where.mqttPort !== null ? `MQTT on port ${where.mqttPort}` : 'MQTT (plain) off', where.mqttsPort !== null ? `MQTT/TLS on port ${where.mqttsPort}` : null].filter(Boolean).join(', ');
+  process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
 
   return await new Promise<number>((resolveExit) => {
     let stopping = false;

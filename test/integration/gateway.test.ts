@@ -132,7 +132,7 @@ describe('refusing bad input while still serving', () => {
     ['a value of the wrong type', JSON.stringify({ metrics: { gas_lel: '55' } }), 'invalid_payload'],
     ['NaN', '{"metrics": {"gas_lel": NaN}}', 'invalid_json'],
     ['Infinity', '{"metrics": {"gas_lel": 1e999}}', 'invalid_payload'],
-    ['a 1 MiB payload', Buffer.alloc(1024 * 1024, 0x20), 'payload_too_large'],
+    ['a 128 KiB payload (over the 64 KiB payload limit, under the packet limit)', Buffer.alloc(128 * 1024, 0x20), 'payload_too_large'],
   ];
   for (const [what, payload, reason] of bad) {
     it(`rejects ${what} with reason ${reason}, keeps the device connected and raises nothing`, async () => {
@@ -148,6 +148,16 @@ describe('refusing bad input while still serving', () => {
       await stillServing();
     });
   }
+
+  it('closes the connection of a device that sends a 1 MiB packet, before reading it, and counts it', async () => {
+    const before = await metricValue('gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"');
+    const dev = await gw.connect('gas-02');
+    const closed = new Promise<void>((r) => dev.once('close', () => r()));
+    dev.publish(telemetryTopic('gas-02'), Buffer.alloc(1024 * 1024, 0x20), { qos: 1 });
+    await closed;
+    expect(await metricValue('gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"')).toBe(before + 1);
+    await stillServing();
+  });
 
   it('logs the reason of a rejected message', () => {
     expect(gw.logs.some((l) => l.includes('"reason":"invalid_json"'))).toBe(true);

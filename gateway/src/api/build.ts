@@ -18,6 +18,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
   const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger.child({ module: 'api' }),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

@@ -75,4 +75,8 @@ export interface ApiDeps {
   health: () => Promise<HealthReport>;
   ready: () => ReadyReport;
   bodyLimit?: number;
+  /** Largest page a list may ask for. */
+  maxPage?: number;
+  /** Serve HTTPS with this certificate. */
+  https?: { cert: Buffer; key: Buffer };
 }

@@ -1,17 +1,43 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import type { Logger } from '../observability/index.js';
-import type { Registry, RegisteredDevice } from '../registry/index.js';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { Counter, Logger } from '../observability/index.js';
+import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
-import type { Counter } from '../observability/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
+import { createConnectionRateLimit, createLoginBackoff, limitPacketSize } from './guards.js';
 
 export interface BrokerCounters {
-  /** Labels: reason = unknown_device | bad_secret | client_id_mismatch | no_credentials */
+  /** Labels: reason = unknown_device | bad_secret | client_id_mismatch | no_credentials | login_backoff | cert_mismatch */
   authFailures: Counter;
   /** Labels: action = publish | subscribe */
   aclDenied: Counter;
+  /** Labels: reason = packet_too_large | topic_too_long | connection_rate | malformed */
+  protocolErrors: Counter;
+  /** A second connection with a client id already connected took the session over. */
+  takeovers: Counter;
 }
+
+export interface BrokerLimits {
+  /** Largest MQTT packet accepted, in bytes; larger ones close the connection. */
+  maxPacketBytes: number;
+  maxTopicLength: number;
+  /** New connections per remote address per second (0 = unlimited). */
+  connectionsPerSecond: number;
+  /** Failed logins per address before exponential backoff starts. */
+  freeLoginFailures: number;
+  maxLoginBackoffMs: number;
+}
+
+export const defaultBrokerLimits: BrokerLimits = {
+  maxPacketBytes: 256 * 1024,
+  maxTopicLength: 256,
+  connectionsPerSecond: 50,
+  freeLoginFailures: 5,
+  maxLoginBackoffMs: 5 * 60_000,
+};
 
 export interface BrokerOptions {
   registry: () => Registry;
@@ -22,17 +48,27 @@ export interface BrokerOptions {
   authenticateAccount?: (username: string, password: string) => Principal | undefined;
   logger: Logger;
   counters: BrokerCounters;
+  limits?: Partial<BrokerLimits>;
   /**
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
    */
   onPublish: (device: RegisteredDevice, topic: string, payload: Buffer, qos: number) => void | Promise<void>;
   onConnection: (device: RegisteredDevice, online: boolean) => void;
-  maxPacketBytes?: number;
+}
+
+export interface TlsListenerOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** When set, clients must present a certificate signed by it (mutual TLS), and its CN must be the username. */
+  ca?: string | Buffer;
 }
 
 export interface Broker {
   listen(port: number, host: string): Promise<AddressInfo>;
+  listenTls(port: number, host: string, tls: TlsListenerOptions): Promise<AddressInfo>;
+  /** MQTT over WebSocket on an existing HTTP(S) server, at `path`. */
+  attachWebSocket(server: HttpServer, path?: string): void;
   /** Publishes from the gateway itself (event fan-out); bypasses device ACLs. */
   publish(topic: string, payload: string | Buffer, qos: 0 | 1): Promise<void>;
   connectedDevices(): number;
@@ -44,14 +80,25 @@ function authError(message: string, code: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
-const BAD_USERNAME_OR_PASSWORD = 4;
 const IDENTIFIER_REJECTED = 2;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function remoteAddress(client: Client): string {
+  const conn = client.conn as Partial<Socket>;
+  return client.req?.socket?.remoteAddress ?? conn.remoteAddress ?? 'unknown';
+}
 
 export function createBroker(opts: BrokerOptions): Broker {
   const { logger, counters } = opts;
+  const limits = { ...defaultBrokerLimits, ...opts.limits };
   const devices = new WeakMap<Client, RegisteredDevice>();
   const accounts = new WeakMap<Client, Principal>();
-  let server: Server | undefined;
+  const connected = new Map<string, Client>();
+  const servers: Server[] = [];
+  const rate = createConnectionRateLimit(limits.connectionsPerSecond);
+  const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
+  let wss: WebSocketServer | undefined;
 
   const aedes = new Aedes({
     // A subscriber that stops reading must not stall delivery to everyone else.
@@ -61,12 +108,28 @@ export function createBroker(opts: BrokerOptions): Broker {
     maxTopicLevels: 16,
 
     authenticate(client, username, password, done) {
+      const address = remoteAddress(client);
       const fail = (reason: string, message: string, code = BAD_USERNAME_OR_PASSWORD) => {
         counters.authFailures.inc({ reason });
-        logger.warn({ clientId: client.id, username, reason }, 'device connection refused');
+        if (reason !== 'login_backoff') backoff.failed(address);
+        logger.warn({ clientId: client.id, username, address, reason }, 'connection refused');
         done(authError(message, code), false);
       };
+      const wait = backoff.waitFor(address);
+      // Refused before any secret is checked: a guesser gets no answer and costs no scrypt.
+      if (wait > 0) return fail('login_backoff', `too many failed logins from this address; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
       if (!username || !password) return fail('no_credentials', 'username and password are required');
+      const accept = () => {
+        backoff.succeeded(address);
+        const prior = connected.get(client.id);
+        if (prior && prior !== client && !prior.closed) {
+          // MQTT-3.1.4-2: the new connection takes the session over; count it, it may be a clone.
+          counters.takeovers.inc();
+          logger.warn({ clientId: client.id, address }, 'session taken over by a new connection with the same client id');
+        }
+        connected.set(client.id, client);
+        done(null, true);
+      };
       const device = opts.registry().device(username);
       if (!device) {
         const account = opts.authenticateAccount?.(username, password.toString('utf8'));
@@ -76,7 +139,7 @@ export function createBroker(opts: BrokerOptions): Broker {
           return fail('client_id_mismatch', `client id must be "${username}" or start with "${username}."`, IDENTIFIER_REJECTED);
         }
         accounts.set(client, account);
-        return done(null, true);
+        return accept();
       }
       verifySecret(password.toString('utf8'), device.entry).then(
         (ok) => {
@@ -85,8 +148,14 @@ export function createBroker(opts: BrokerOptions): Broker {
           if (client.id !== device.device) {
             return fail('client_id_mismatch', `client id must be the device id "${device.device}"`, IDENTIFIER_REJECTED);
           }
+          // Mutual TLS: the certificate's CN is the device id, and must be the username too.
+          const tls = client.conn as Partial<TLSSocket>;
+          if (typeof tls.getPeerCertificate === 'function' && tls.authorized) {
+            const cn = tls.getPeerCertificate().subject?.CN;
+            if (cn !== device.device) return fail('cert_mismatch', `certificate CN "${cn}" is not the device id`, NOT_AUTHORIZED);
+          }
           devices.set(client, device);
-          done(null, true);
+          accept();
         },
         (err) => fail('bad_secret', `secret check failed: ${(err as Error).message}`),
       );
@@ -97,6 +166,10 @@ export function createBroker(opts: BrokerOptions): Broker {
       if (!device) {
         if (client) counters.aclDenied.inc({ action: 'publish' });
         return callback(new Error('only devices may publish'));
+      }
+      if (packet.topic.length > limits.maxTopicLength) {
+        counters.protocolErrors.inc({ reason: 'topic_too_long' });
+        return callback(new Error(`topic longer than ${limits.maxTopicLength} characters`));
       }
       const prefix = `sites/${device.site}/devices/${device.device}/`;
       if (!packet.topic.startsWith(prefix)) {
@@ -139,29 +212,76 @@ export function createBroker(opts: BrokerOptions): Broker {
     if (device) opts.onConnection(device, true);
   });
   aedes.on('clientDisconnect', (client) => {
+    if (connected.get(client.id) === client) connected.delete(client.id);
     const device = devices.get(client);
-    if (device) opts.onConnection(device, false);
+    // A taken-over session's old connection going away does not make the device offline.
+    if (device && !connected.has(client.id)) opts.onConnection(device, false);
   });
   aedes.on('clientError', (client, err) => {
     logger.debug({ clientId: client?.id, err: err.message }, 'client error');
   });
   aedes.on('connectionError', (client, err) => {
+    counters.protocolErrors.inc({ reason: 'malformed' });
     logger.debug({ clientId: client?.id, err: err.message }, 'connection error');
   });
+
+  function handle(stream: Parameters<Aedes['handle']>[0], address: string, req?: IncomingMessage) {
+    if (!rate.allow(address)) {
+      counters.protocolErrors.inc({ reason: 'connection_rate' });
+      stream.destroy();
+      return;
+    }
+    const client = aedes.handle(stream, req);
+    limitPacketSize(client, limits.maxPacketBytes, (length) => {
+      counters.protocolErrors.inc({ reason: 'packet_too_large' });
+      logger.warn({ clientId: client.id, address, length, limit: limits.maxPacketBytes }, 'packet over the size limit; connection closed');
+    });
+  }
+
+  async function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    servers.push(server);
+    return server.address() as AddressInfo;
+  }
+
+  let ready: Promise<void> | undefined;
+  const started = () => (ready ??= aedes.listen());
 
   return {
     aedes,
     async listen(port, host) {
-      await aedes.listen();
-      server = createServer((socket) => {
+      await started();
+      const server = createServer((socket) => {
         socket.setNoDelay(true);
-        aedes.handle(socket);
+        handle(socket, socket.remoteAddress ?? 'unknown');
       });
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
+      return listenOn(server, port, host);
+    },
+    async listenTls(port, host, tls) {
+      await started();
+      const server = createTlsServer(
+        { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+        (socket) => {
+          socket.setNoDelay(true);
+          handle(socket, socket.remoteAddress ?? 'unknown');
+        },
+      );
+      server.on('tlsClientError', (err) => {
+        counters.protocolErrors.inc({ reason: 'tls' });
+        logger.debug({ err: err.message }, 'TLS handshake failed');
       });
-      return server.address() as AddressInfo;
+      return listenOn(server, port, host);
+    },
+    attachWebSocket(server, path = '/mqtt') {
+      void started();
+      wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPacketBytes + 16 });
+      server.on('upgrade', (req, socket, head) => {
+        if (new URL(req.url ?? '/', 'http://x').pathname !== path) return socket.destroy();
+        wss!.handleUpgrade(req, socket, head, (ws) => handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'unknown', req));
+      });
     },
     publish(topic, payload, qos) {
       const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false } as PublishPacket;
@@ -169,11 +289,12 @@ export function createBroker(opts: BrokerOptions): Broker {
     },
     connectedDevices: () => aedes.connectedClients,
     async close() {
-      // Stop accepting first, then let aedes close the open connections so server.close can finish.
-      const s = server;
-      const stopped = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+      // Stop accepting first, then let aedes close the open connections so the servers can finish.
+      const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const c of wss?.clients ?? []) c.terminate();
+      wss?.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await stopped;
+      await Promise.all(stopped);
     },
   };
 }

@@ -1,2 +1,3 @@
-// The embedded MQTT broker: listeners, device authentication and the topic ACL.
-export { createBroker, type Broker, type BrokerOptions, type BrokerCounters } from './broker.js';
+// The embedded MQTT broker: listeners (TCP, TLS, WebSocket), device authentication, topic
+// ACL and the limits that keep a hostile client from hurting the others.
+export { createBroker, defaultBrokerLimits, type Broker, type BrokerOptions, type BrokerCounters, type BrokerLimits, type TlsListenerOptions } from './broker.js';

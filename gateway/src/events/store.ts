@@ -112,6 +112,13 @@ export function toTransition(a: AuditRecord): TransitionRecord {
   };
 }
 
+/** A limit as people read it: `2 s`, `5 min`, `1 h 30 min` (whole minutes alone used to turn `2s` into `0 min`). */
+function spell(ms: number): string {
+  if (ms < 60_000) return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+  const min = Math.round(ms / 60_000);
+  return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
+}
+
 /** Sortable, unguessable event ids: raise time then randomness. */
 export function newEventId(at: number): string {
   return `ev-${Math.max(0, at).toString(36).padStart(9, '0')}-${randomBytes(5).toString('hex')}`;
@@ -257,7 +264,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
       const since = row.last_overdue_at ?? row.raised_at;
       if (now - since < limit) continue;
       q.markOverdue.run(now, row.id);
-      out.push(record(row, 'overdue', now, 'system', `not acknowledged within ${Math.round(limit / 60_000)} min`, row.severity as Severity, row.value));
+      out.push(record(row, 'overdue', now, 'system', `not acknowledged within ${spell(limit)}`, row.severity as Severity, row.value));
     }
     return out;
   });

@@ -44,6 +44,9 @@ export class UserError extends Error {
   }
 }
 
+/** Actor names the gateway itself writes to the audit trail. */
+const RESERVED_NAMES = new Set(['admin', 'system']);
+
 export type UserStore = ReturnType<typeof createUserStore>;
 
 /**
@@ -76,6 +79,8 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
     /** Creates a user and returns its token, which is never stored nor shown again. */
     create(input: NewUser, createdBy: string, at: number): { user: User; token: string } {
       if (input.name === 'admin' || q.byName.get(input.name)) throw new UserError('conflict', `a user named ${input.name} exists`);
+      // The audit trail names actors by these: a person called "system" could pass as the gateway.
+      if (RESERVED_NAMES.has(input.name)) throw new UserError('conflict', `${input.name} is a reserved name`);
       const token = newToken();
       const id = `usr-${randomBytes(6).toString('hex')}`;
       const sites = input.role === 'supervisor' || input.role === 'admin' ? null : (input.sites ?? null);

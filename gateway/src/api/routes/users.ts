@@ -13,6 +13,10 @@ export const userRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
     { config: { role: 'admin' }, schema: { body: newUserSchema, response: { 201: z.object({ user: userSchema, token: z.string() }) } } },
     async (req, reply) => {
       for (const s of req.body.sites ?? []) if (!deps.registry().site(s)) throw new ApiError('GW_BAD_REQUEST', `body.sites: no site ${s}`);
+      // A rule id is an audit actor (the raise), and the broker takes a device id as a device
+      // login: a user of either name would be mistaken for it.
+      if (deps.rules.list().some((r) => r.id === req.body.name)) throw new ApiError('GW_CONFLICT', `${req.body.name} is the id of a rule`);
+      if (deps.registry().device(req.body.name)) throw new ApiError('GW_CONFLICT', `${req.body.name} is the id of a device`);
       try {
         // The token is shown in this answer only; the database keeps its hash.
         return reply.code(201).send(deps.users.create(req.body, principal(req).user, deps.clock()));

@@ -1,0 +1,71 @@
+/** Token bucket per remote address: at most `perSecond` new connections a second, bursts up to it. */
+export function createConnectionRateLimit(perSecond: number, now: () => number = Date.now) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    allow(address: string): boolean {
+      if (perSecond <= 0) return true;
+      const t = now();
+      const b = buckets.get(address) ?? { tokens: perSecond, at: t };
+      b.tokens = Math.min(perSecond, b.tokens + ((t - b.at) / 1000) * perSecond);
+      b.at = t;
+      buckets.set(address, b);
+      if (buckets.size > 100_000) buckets.clear();
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
+    },
+  };
+}
+
+/**
+ * Failed logins per address: after `freeAttempts` failures, each further attempt must wait
+ * 2^(failures - freeAttempts) seconds (capped), and is refused before any secret is checked.
+ */
+export function createLoginBackoff(freeAttempts: number, maxDelayMs: number, now: () => number = Date.now) {
+  const failures = new Map<string, { count: number; last: number }>();
+  return {
+    /** Milliseconds the address must still wait, 0 when it may try. */
+    waitFor(address: string): number {
+      const f = failures.get(address);
+      if (!f || f.count < freeAttempts) return 0;
+      const delay = Math.min(maxDelayMs, 1000 * 2 ** (f.count - freeAttempts));
+      return Math.max(0, f.last + delay - now());
+    },
+    failed(address: string): void {
+      const f = failures.get(address) ?? { count: 0, last: 0 };
+      f.count++;
+      f.last = now();
+      failures.set(address, f);
+      if (failures.size > 100_000) failures.clear();
+    },
+    succeeded(address: string): void {
+      failures.delete(address);
+    },
+  };
+}
+
+interface MqttParser {
+  packet: { length: number };
+  _parseLength(): boolean;
+  _emitError(err: Error): void;
+}
+
+/**
+ * aedes sets no limit on packet size: a client could announce a 256 MB packet and the broker
+ * would buffer it. This wraps the client's parser so a packet announcing more than `max` bytes
+ * is a protocol error (the connection closes) before its body is read.
+ */
+export function limitPacketSize(client: unknown, max: number, onTooLarge: (length: number) => void): void {
+  const parser = (client as { _parser?: MqttParser })._parser;
+  if (!parser || typeof parser._parseLength !== 'function') throw new Error('aedes client has no parser to guard (aedes version changed?)');
+  const parseLength = parser._parseLength.bind(parser);
+  parser._parseLength = () => {
+    const ok = parseLength();
+    if (ok && parser.packet.length > max) {
+      onTooLarge(parser.packet.length);
+      parser._emitError(new Error(`packet of ${parser.packet.length} bytes exceeds the limit of ${max}`));
+      return false;
+    }
+    return ok;
+  };
+}
