@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { seriesRows } from '../../gateway/src/storage/index.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { start as startSim } from '../../device-sim/src/index.js';
+import { eventually, startTestGateway, testRegistry, type TestGateway } from '../helpers/gateway.js';
 
 // One real influxd and one real gateway for the whole file; each test uses its own device or metric.
 let influx: TestInfluxd;
@@ -69,6 +70,29 @@ describe('the path from a device to a supervision event', () => {
     expect(ev).toHaveLength(1);
     expect(ev[0]).toMatchObject({ event_id: events[0].id, value: 60 });
     await dev.endAsync();
+  });
+
+  it('raises an event when a simulated mine sensor drives methane over its alarm level', async () => {
+    const mine = testRegistry.sites.find((s) => s.id === 'mine-007')!;
+    const sim = await startSim({
+      url: gw.mqttUrl,
+      registry: { sites: [mine] } as never,
+      rate: 20,
+      duration: '2s',
+      qos: 1,
+      quiet: true,
+      startTime: 'now',
+      scenarios: ['ch4-01=spike:metric=ch4,to=1.7,at=0s,for=2s'],
+    });
+    await sim.done;
+    expect(sim.stats().acked).toBeGreaterThan(10);
+    const events = await eventually(async () => {
+      const res = await gw.api('/api/events?site=mine-007&device=ch4-01');
+      return res.body.events?.length ? res.body.events : undefined;
+    }, 10_000, 'a methane event');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ metric: 'ch4', severity: 'critical', state: 'open' });
+    expect(events[0].value).toBeGreaterThanOrEqual(1.5);
   });
 
   it('shows the event with its transitions through GET /api/events/:id', async () => {
