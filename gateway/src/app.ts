@@ -201,7 +201,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       state.online = true;
       durable = history.writeDetections(decoded.detections);
     }
-    for (const input of inputsFor(decoded)) runEngine(input, now);
+    for (const input of inputsFor(decoded, device)) runEngine(input, now);
     if (qos === 0) {
       durable.catch((err) => logger.error({ err }, 'outbox write failed'));
       return;
@@ -298,6 +298,28 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return r;
     },
     item: (code) => host.rules().items.get(code),
+    levels: (ruleId, site, device) => {
+      const rule = host.rules().rules.find((r) => r.id === ruleId);
+      if (!rule || !('levels' in rule.base)) return undefined;
+      // The most specific override that names this device wins, as the engine picks it.
+      let params = rule.base;
+      let best = -1;
+      for (const v of rule.variants) {
+        if ((v.sites && !v.sites.has(site)) || (v.devices && !v.devices.has(device)) || v.specificity <= best) continue;
+        best = v.specificity;
+        params = v.params as typeof params;
+      }
+      if (!('levels' in params)) return undefined;
+      const finite = (n: number) => (Number.isFinite(n) ? n : undefined);
+      return params.levels.map((l) => ({
+        severity: l.severity,
+        gt: finite(l.gt),
+        gte: finite(l.gte),
+        lt: finite(l.lt),
+        lte: finite(l.lte),
+        outside: l.hasOutside ? ([l.outsideLow, l.outsideHigh] as [number, number]) : undefined,
+      }));
+    },
   };
 
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;

@@ -1,0 +1,135 @@
+import { severityRank, type Detection } from '../domain/index.js';
+import { candidates, paramsFor, type CompiledDetectionRule, type CompiledRules } from './compile.js';
+import { fmt, formatDuration, where } from './message.js';
+import type { DetectionKeyState, EngineState } from './state.js';
+import type { EvidenceItem, RuleTransition } from './types.js';
+
+// detection: at least `count` detections of the rule's types with confidence >= minConfidence
+// within `within` (event time) raise; `clearAfter` without one (gateway clock) resolves;
+// no new raise within `cooldown` of the last raise (RULES.md, DOMAIN.md section 3).
+
+export const MAX_EVIDENCE = 20;
+
+function keyState(state: EngineState, rule: CompiledDetectionRule, d: Detection): DetectionKeyState {
+  const key = `${rule.id}|${d.site}|${d.device}|${d.camera}|${d.type}`;
+  let st = state.detections.get(key);
+  if (st === undefined) {
+    st = {
+      key,
+      rule: rule.id,
+      version: rule.version,
+      site: d.site,
+      device: d.device,
+      sector: d.sector,
+      kind: d.kind,
+      camera: d.camera,
+      type: d.type,
+      times: [],
+      evidence: [],
+      lastTs: -Infinity,
+      open: null,
+      lastRaisedAt: NaN,
+      lastDetectionAt: NaN,
+    };
+    state.detections.set(key, st);
+  }
+  return st;
+}
+
+function transition(type: RuleTransition['type'], rule: CompiledDetectionRule, st: DetectionKeyState, value: number, threshold: number | null, at: number, message: string): RuleTransition {
+  return {
+    type,
+    key: st.key,
+    rule: rule.id,
+    ruleVersion: rule.version,
+    item: rule.item,
+    title: rule.title,
+    site: st.site,
+    device: st.device,
+    sector: st.sector,
+    camera: st.camera,
+    detectionType: st.type,
+    severity: st.open!.severity,
+    value,
+    threshold,
+    at,
+    message,
+  };
+}
+
+function evidenceOf(d: Detection): EvidenceItem {
+  const e: EvidenceItem = { ts: d.ts, confidence: d.confidence };
+  if (d.bbox) e.bbox = d.bbox;
+  if (d.snapshot) e.snapshot = d.snapshot;
+  return e;
+}
+
+export function stepDetections(rules: CompiledRules, state: EngineState, detections: Detection[], now: number, out: RuleTransition[]): void {
+  for (const d of detections) {
+    for (const rule of candidates(rules.detection, d, d.type)) {
+      const p = paramsFor(rule, d.site, d.device);
+      if (d.confidence < p.minConfidence) continue;
+      const st = keyState(state, rule, d);
+      // Same rule as readings: older than the last one counted for this key, not evaluated.
+      if (d.ts < st.lastTs) continue;
+      st.lastTs = d.ts;
+      st.lastDetectionAt = now;
+      const oldest = d.ts - rule.withinMs;
+      let drop = 0;
+      while (drop < st.times.length && st.times[drop]! <= oldest) drop++;
+      if (drop > 0) st.times.splice(0, drop);
+      st.times.push(d.ts);
+      st.evidence.push(evidenceOf(d));
+      while (st.evidence.length > 0 && (st.evidence.length > MAX_EVIDENCE || st.evidence[0]!.ts <= oldest)) st.evidence.shift();
+      if (st.open !== null || st.times.length < p.count) continue;
+      if (st.lastRaisedAt === st.lastRaisedAt && d.ts - st.lastRaisedAt < rule.cooldownMs) continue;
+      st.open = { severity: p.severity, rank: severityRank(p.severity), raisedAt: d.ts };
+      st.lastRaisedAt = d.ts;
+      state.openDetections.set(st.key, st);
+      const t = transition(
+        'raised',
+        rule,
+        st,
+        st.times.length,
+        p.count,
+        d.ts,
+        `${st.times.length} ${d.type} detection${st.times.length === 1 ? '' : 's'} in ${formatDuration(rule.withinMs)} (>= ${p.count}, confidence >= ${fmt(p.minConfidence)}) (${p.severity}) at ${where(d.site, d.device)} camera ${d.camera}`,
+      );
+      t.evidence = st.evidence.slice();
+      out.push(t);
+    }
+  }
+}
+
+export function tickDetections(rules: CompiledRules, state: EngineState, now: number, out: RuleTransition[]): void {
+  for (const st of state.openDetections.values()) {
+    const rule = rules.byId.get(st.rule);
+    if (rule === undefined || rule.kind !== 'detection') continue;
+    const quiet = now - st.lastDetectionAt;
+    if (quiet < rule.clearAfterMs) continue;
+    out.push(transition('resolved', rule, st, Math.round(quiet) / 1000, rule.clearAfterMs / 1000, now, `no ${st.type} detection for ${formatDuration(Math.round(quiet / 1000) * 1000)} (>= ${formatDuration(rule.clearAfterMs)}): cleared at ${where(st.site, st.device)} camera ${st.camera}`));
+    st.open = null;
+    st.times = [];
+    st.evidence = [];
+    state.openDetections.delete(st.key);
+  }
+}
+
+/** The earliest gateway time at which a tick could resolve a detection event, or Infinity. */
+export function nextDetectionDue(rules: CompiledRules, state: EngineState): number {
+  let due = Infinity;
+  for (const st of state.openDetections.values()) {
+    const rule = rules.byId.get(st.rule);
+    if (rule === undefined || rule.kind !== 'detection') continue;
+    const t = st.lastDetectionAt + rule.clearAfterMs;
+    if (t < due) due = t;
+  }
+  return due;
+}
+
+export function releaseDetection(state: EngineState, st: DetectionKeyState): void {
+  st.open = null;
+  st.times = [];
+  st.evidence = [];
+  state.openDetections.delete(st.key);
+}

@@ -1,0 +1,106 @@
+import { severityRank, type DeviceRef } from '../domain/index.js';
+import { candidates, OFFLINE_KEY, paramsFor, type CompiledOfflineRule, type CompiledRules } from './compile.js';
+import { fmt, formatDuration, seconds, where } from './message.js';
+import { deviceState, eachDevice, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
+import type { RuleTransition } from './types.js';
+
+// offline: raised when a device has sent nothing for `after` by the gateway's clock,
+// resolved by its next message (RULES.md). Checked on tick.
+
+function offlineCache(rules: CompiledRules, dev: DeviceState): OfflineCache {
+  const list = candidates(rules.offline, dev, OFFLINE_KEY);
+  const params = list.map((r) => paramsFor(r, dev.site, dev.device));
+  const states = list.map((r) => {
+    let st = dev.offline.get(r.id);
+    if (st === undefined) dev.offline.set(r.id, (st = { rule: r.id, version: r.version, open: null, released: false }));
+    return st;
+  });
+  return { rules, list, params, states };
+}
+
+function cacheOf(rules: CompiledRules, dev: DeviceState): OfflineCache {
+  let cache = dev.offlineCache;
+  if (cache === null || cache.rules !== rules) cache = dev.offlineCache = offlineCache(rules, dev);
+  return cache;
+}
+
+function transition(type: RuleTransition['type'], rule: CompiledOfflineRule, dev: DeviceState, st: OfflineKeyState, silentMs: number, afterMs: number, now: number, message: string): RuleTransition {
+  return {
+    type,
+    key: `${rule.id}|${dev.site}|${dev.device}`,
+    rule: rule.id,
+    ruleVersion: rule.version,
+    item: rule.item,
+    title: rule.title,
+    site: dev.site,
+    device: dev.device,
+    sector: dev.sector,
+    severity: st.open!.severity,
+    value: seconds(silentMs),
+    threshold: seconds(afterMs),
+    at: now,
+    message,
+  };
+}
+
+/** Any message from the device: it is alive, so its offline events resolve. */
+export function stepSeen(rules: CompiledRules, state: EngineState, ref: DeviceRef, now: number, out: RuleTransition[]): DeviceState {
+  const dev = deviceState(state, ref);
+  const silent = now - dev.lastSeen;
+  dev.lastSeen = now;
+  if (dev.offline.size === 0) return dev;
+  const cache = cacheOf(rules, dev);
+  for (let i = 0; i < cache.list.length; i++) {
+    const st = cache.states[i]!;
+    st.released = false;
+    if (st.open === null) continue;
+    const rule = cache.list[i]!;
+    out.push(transition('resolved', rule, dev, st, silent, cache.params[i]!.afterMs, now, `back online after ${fmt(seconds(silent))} s without a message at ${where(dev.site, dev.device)}`));
+    st.open = null;
+  }
+  return dev;
+}
+
+/** A registry device: its offline clock starts now if it has never been seen. */
+export function stepExpect(state: EngineState, ref: DeviceRef, now: number): void {
+  const dev = deviceState(state, ref);
+  if (dev.lastSeen !== dev.lastSeen) dev.lastSeen = now;
+}
+
+export function tickOffline(rules: CompiledRules, state: EngineState, now: number, out: RuleTransition[]): void {
+  if (rules.offline.byDevice.size === 0 && rules.offline.bySite.size === 0 && rules.offline.bySector.size === 0 && rules.offline.any.size === 0) return;
+  eachDevice(state, (dev) => {
+    const silent = now - dev.lastSeen;
+    if (!(silent > 0)) return;
+    const cache = cacheOf(rules, dev);
+    for (let i = 0; i < cache.list.length; i++) {
+      const st = cache.states[i]!;
+      const p = cache.params[i]!;
+      if (st.open !== null || st.released || silent < p.afterMs) continue;
+      st.open = { severity: p.severity, rank: severityRank(p.severity), raisedAt: now };
+      const rule = cache.list[i]!;
+      out.push(transition('raised', rule, dev, st, silent, p.afterMs, now, `no message for ${fmt(seconds(silent))} s (>= ${formatDuration(p.afterMs)}) (${p.severity}) at ${where(dev.site, dev.device)}`));
+    }
+  });
+}
+
+/** The earliest gateway time at which a tick could raise an offline event, or Infinity. */
+export function nextOfflineDue(rules: CompiledRules, state: EngineState): number {
+  let due = Infinity;
+  eachDevice(state, (dev) => {
+    if (dev.lastSeen !== dev.lastSeen) return;
+    const cache = cacheOf(rules, dev);
+    for (let i = 0; i < cache.list.length; i++) {
+      const st = cache.states[i]!;
+      if (st.open !== null || st.released) continue;
+      const t = dev.lastSeen + cache.params[i]!.afterMs;
+      if (t < due) due = t;
+    }
+  });
+  return due;
+}
+
+export function releaseOffline(st: OfflineKeyState): void {
+  st.open = null;
+  st.released = true;
+}

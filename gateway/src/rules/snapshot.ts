@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { detectionTypeSchema, deviceKindSchema, sectorSchema, severitySchema } from '../domain/index.js';
+import type { CompiledRules } from './compile.js';
+import { createEngineState, deviceState, eachDevice, pruneState, type Aux, type DetectionKeyState, type EngineState, type OpenEvent, type RuleKeyState } from './state.js';
+
+// The engine state as plain JSON, so a restart carries on where it stopped: a `for: 10m`
+// that had run 7 minutes raises 3 minutes after restore. Idle entries are left out.
+
+const num = z.number().nullable();
+const openSchema = z.object({ severity: severitySchema, rank: z.number().int(), raisedAt: z.number() }).nullable();
+const auxSchema = z.union([
+  z.object({ ts: z.array(z.number()), v: z.array(z.number()) }).strict(),
+  z.object({ start: num, min: z.number(), max: z.number() }).strict(),
+]);
+
+const snapshotSchema = z
+  .object({
+    format: z.literal(1),
+    devices: z.array(
+      z.object({
+        site: z.string(),
+        device: z.string(),
+        sector: sectorSchema,
+        kind: deviceKindSchema,
+        lastSeen: num,
+        series: z.array(z.tuple([z.string(), num, num, num])),
+        rules: z.array(
+          z.object({
+            rule: z.string(),
+            version: z.string(),
+            open: openSchema,
+            runStart: num,
+            clearStart: num,
+            aux: z.array(z.tuple([z.string(), auxSchema])),
+          }),
+        ),
+        offline: z.array(z.object({ rule: z.string(), version: z.string(), open: openSchema, released: z.boolean() })),
+      }),
+    ),
+    detections: z.array(
+      z.object({
+        key: z.string(),
+        rule: z.string(),
+        version: z.string(),
+        site: z.string(),
+        device: z.string(),
+        sector: sectorSchema,
+        kind: deviceKindSchema,
+        camera: z.string(),
+        type: detectionTypeSchema,
+        times: z.array(z.number()),
+        evidence: z.array(
+          z.object({
+            ts: z.number(),
+            confidence: z.number(),
+            bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
+            snapshot: z.string().optional(),
+          }),
+        ),
+        lastTs: num,
+        open: openSchema,
+        lastRaisedAt: num,
+        lastDetectionAt: num,
+      }),
+    ),
+  })
+  .strict();
+
+type Snapshot = z.infer<typeof snapshotSchema>;
+
+const out = (n: number): number | null => (Number.isFinite(n) ? n : null);
+const inNaN = (n: number | null): number => (n === null ? NaN : n);
+const copyOpen = (o: OpenEvent | null): OpenEvent | null => (o ? { ...o } : null);
+
+function ruleIdle(st: RuleKeyState): boolean {
+  return st.open === null && st.runStart !== st.runStart && st.clearStart !== st.clearStart && (st.aux === null || st.aux.size === 0);
+}
+
+function auxOut(a: Aux): z.infer<typeof auxSchema> {
+  if ('ts' in a) return { ts: a.ts.slice(a.head), v: a.v.slice(a.head) };
+  return { start: out(a.start), min: a.min, max: a.max };
+}
+
+export function serializeState(state: EngineState): string {
+  const snap: Snapshot = { format: 1, devices: [], detections: [] };
+  eachDevice(state, (d) => {
+    snap.devices.push({
+        site: d.site,
+        device: d.device,
+        sector: d.sector,
+        kind: d.kind,
+        lastSeen: out(d.lastSeen),
+        series: [...d.series].map(([metric, s]) => [metric, out(s.lastTs), out(s.prevTs), out(s.prevValue)]),
+        rules: [...d.rules.values()]
+          .filter((st) => !ruleIdle(st))
+          .map((st) => ({
+            rule: st.rule,
+            version: st.version,
+            open: copyOpen(st.open),
+            runStart: out(st.runStart),
+            clearStart: out(st.clearStart),
+            aux: [...(st.aux ?? [])].map(([metric, a]) => [metric, auxOut(a)] as [string, z.infer<typeof auxSchema>]),
+          })),
+        offline: [...d.offline.values()].filter((o) => o.open !== null || o.released).map((o) => ({ ...o, open: copyOpen(o.open) })),
+    });
+  });
+  for (const st of state.detections.values()) {
+    snap.detections.push({
+      ...st,
+      times: st.times.slice(),
+      evidence: st.evidence.map((e) => ({ ...e })),
+      lastTs: out(st.lastTs),
+      open: copyOpen(st.open),
+      lastRaisedAt: out(st.lastRaisedAt),
+      lastDetectionAt: out(st.lastDetectionAt),
+    });
+  }
+  return JSON.stringify(snap);
+}
+
+export class StateSnapshotError extends Error {
+  constructor(reason: string) {
+    super(`engine state snapshot is invalid: ${reason}`);
+    this.name = 'StateSnapshotError';
+  }
+}
+
+/** Rebuilds the state from `serializeState` output, keeping only rules present (same id and version) in `rules`. */
+export function restoreState(json: string, rules: CompiledRules): EngineState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new StateSnapshotError(`not JSON: ${(err as Error).message}`);
+  }
+  const parsed = snapshotSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new StateSnapshotError(`${i.path.join('.')}: ${i.message}`);
+  }
+  const state = createEngineState();
+  for (const d of parsed.data.devices) {
+    Object.assign(deviceState(state, d), {
+      lastSeen: inNaN(d.lastSeen),
+      series: new Map(
+        d.series.map(([metric, lastTs, prevTs, prevValue]) => [metric, { lastTs: lastTs ?? -Infinity, prevTs: inNaN(prevTs), prevValue: inNaN(prevValue), rules: null, shared: null, states: [] }]),
+      ),
+      rules: new Map(
+        d.rules.map((r) => [
+          r.rule,
+          {
+            rule: r.rule,
+            version: r.version,
+            open: r.open,
+            runStart: inNaN(r.runStart),
+            clearStart: inNaN(r.clearStart),
+            aux: r.aux.length === 0 ? null : new Map(
+              r.aux.map(([metric, a]): [string, Aux] =>
+                'ts' in a ? [metric, { ts: a.ts, v: a.v, head: 0, sum: a.v.reduce((s, x) => s + x, 0) }] : [metric, { start: inNaN(a.start), min: a.min, max: a.max }],
+              ),
+            ),
+          },
+        ]),
+      ),
+      offline: new Map(d.offline.map((o) => [o.rule, o])),
+    });
+  }
+  for (const s of parsed.data.detections) {
+    const st: DetectionKeyState = {
+      ...s,
+      evidence: s.evidence.map((e) => {
+        const { bbox, snapshot, ...rest } = e;
+        return { ...rest, ...(bbox ? { bbox } : {}), ...(snapshot !== undefined ? { snapshot } : {}) };
+      }),
+      lastTs: s.lastTs ?? -Infinity,
+      lastRaisedAt: inNaN(s.lastRaisedAt),
+      lastDetectionAt: inNaN(s.lastDetectionAt),
+    };
+    state.detections.set(st.key, st);
+    if (st.open !== null) state.openDetections.set(st.key, st);
+  }
+  return pruneState(state, rules);
+}

@@ -1,0 +1,222 @@
+import type { DetectionType, DeviceKind, Sector, Severity } from '../domain/index.js';
+import type {
+  CompiledOfflineRule,
+  CompiledRules,
+  CompiledTelemetryRule,
+  FlatlineParams,
+  LevelParams,
+  OfflineParams,
+} from './compile.js';
+import type { EvidenceItem } from './types.js';
+
+// The engine's memory. Held in Maps for speed while running; `serializeState` turns it into
+// plain JSON and `restoreState` back. NaN marks "none" in number fields (null in JSON).
+
+export interface OpenEvent {
+  severity: Severity;
+  rank: number;
+  raisedAt: number;
+}
+
+/** Readings kept for a `window` rule, oldest at `head`. */
+export interface WindowBuffer {
+  ts: number[];
+  v: number[];
+  head: number;
+  sum: number;
+}
+/** The current flat run of a `flatline` rule: since `start`, values stayed within [min, max]. */
+export interface FlatRun {
+  start: number;
+  min: number;
+  max: number;
+}
+export type Aux = WindowBuffer | FlatRun;
+
+/** One event key (rule, site, device) of a telemetry rule. */
+export interface RuleKeyState {
+  rule: string;
+  version: string;
+  open: OpenEvent | null;
+  /** Event time of the first reading of the unbroken run in which a level held. */
+  runStart: number;
+  /** Event time of the first reading of the unbroken run in which the clear condition held. */
+  clearStart: number;
+  /** Per-metric data of window and flatline rules (null until needed). */
+  aux: Map<string, Aux> | null;
+}
+
+/** The rules a series meets and their parameters; shared by every series with the same ones. */
+export interface SharedCandidates {
+  list: CompiledTelemetryRule[];
+  params: (LevelParams | FlatlineParams)[];
+}
+
+/** One metric of one device. */
+export interface SeriesState {
+  /** Event time of the last evaluated reading (-Infinity: none). */
+  lastTs: number;
+  /** The last evaluated valid reading, for `rate`. */
+  prevTs: number;
+  prevValue: number;
+  /** The rule set `shared` and `states` were built for; rebuilt when it changes. */
+  rules: CompiledRules | null;
+  shared: SharedCandidates | null;
+  /**
+   * The event-key state of each rule of `shared.list`, in the same order. null while a
+   * single-metric threshold or rate rule has nothing to remember, so the common "all is
+   * well" reading touches no per-rule memory.
+   */
+  states: (RuleKeyState | null)[];
+}
+
+export interface OfflineKeyState {
+  rule: string;
+  version: string;
+  open: OpenEvent | null;
+  /** A person resolved it while the device stayed silent: wait for the device to speak first. */
+  released: boolean;
+}
+
+export interface OfflineCache {
+  rules: CompiledRules;
+  list: CompiledOfflineRule[];
+  params: OfflineParams[];
+  states: OfflineKeyState[];
+}
+
+export interface DeviceState {
+  site: string;
+  device: string;
+  sector: Sector;
+  kind: DeviceKind;
+  /** Gateway clock of the last message (NaN: never seen nor expected). */
+  lastSeen: number;
+  series: Map<string, SeriesState>;
+  rules: Map<string, RuleKeyState>;
+  offline: Map<string, OfflineKeyState>;
+  offlineCache: OfflineCache | null;
+}
+
+export interface DetectionKeyState {
+  key: string;
+  rule: string;
+  version: string;
+  site: string;
+  device: string;
+  sector: Sector;
+  kind: DeviceKind;
+  camera: string;
+  type: DetectionType;
+  /** Event times of qualifying detections within `within`, oldest first. */
+  times: number[];
+  evidence: EvidenceItem[];
+  lastTs: number;
+  open: OpenEvent | null;
+  lastRaisedAt: number;
+  /** Gateway clock of the last qualifying detection, for clearAfter. */
+  lastDetectionAt: number;
+}
+
+export interface EngineState {
+  /**
+   * By device id, which the registry keeps unique, so a reading costs one lookup; a device
+   * id that another site also uses lives in `shadowed` under site and device.
+   */
+  devices: Map<string, DeviceState>;
+  shadowed: Map<string, DeviceState>;
+  detections: Map<string, DetectionKeyState>;
+  /** The detection keys with an open event, for clearAfter on tick. */
+  openDetections: Map<string, DetectionKeyState>;
+}
+
+export function createEngineState(): EngineState {
+  return { devices: new Map(), shadowed: new Map(), detections: new Map(), openDetections: new Map() };
+}
+
+type DeviceKey = { site: string; device: string; sector: Sector; kind: DeviceKind };
+
+function newDevice(ref: DeviceKey): DeviceState {
+  return {
+    site: ref.site,
+    device: ref.device,
+    sector: ref.sector,
+    kind: ref.kind,
+    lastSeen: NaN,
+    series: new Map(),
+    rules: new Map(),
+    offline: new Map(),
+    offlineCache: null,
+  };
+}
+
+const shadowKey = (site: string, device: string) => `${site}\u0000${device}`;
+
+export function deviceState(state: EngineState, ref: DeviceKey): DeviceState {
+  let dev = state.devices.get(ref.device);
+  if (dev !== undefined && dev.site === ref.site) return dev;
+  if (dev === undefined) {
+    dev = newDevice(ref);
+    state.devices.set(ref.device, dev);
+    return dev;
+  }
+  const key = shadowKey(ref.site, ref.device);
+  let other = state.shadowed.get(key);
+  if (other === undefined) state.shadowed.set(key, (other = newDevice(ref)));
+  return other;
+}
+
+export function findDevice(state: EngineState, site: string, device: string): DeviceState | undefined {
+  const dev = state.devices.get(device);
+  if (dev !== undefined && dev.site === site) return dev;
+  return state.shadowed.get(shadowKey(site, device));
+}
+
+/** Every device, in a stable order: first-seen order, then the shadowed ones. */
+export function eachDevice(state: EngineState, fn: (dev: DeviceState) => void): void {
+  for (const dev of state.devices.values()) fn(dev);
+  for (const dev of state.shadowed.values()) fn(dev);
+}
+
+/** The state of a rule's event key on a device, created on first need. */
+export function ruleKeyState(dev: DeviceState, rule: { id: string; version: string }): RuleKeyState {
+  let st = dev.rules.get(rule.id);
+  if (st === undefined) dev.rules.set(rule.id, (st = newRuleKeyState(rule)));
+  return st;
+}
+
+export function newRuleKeyState(rule: { id: string; version: string }): RuleKeyState {
+  return { rule: rule.id, version: rule.version, open: null, runStart: NaN, clearStart: NaN, aux: null };
+}
+
+/** Keeps the state of rules whose id and version are in `rules`; drops the rest. */
+export function pruneState(state: EngineState, rules: CompiledRules): EngineState {
+  const current = (id: string, version: string) => rules.byId.get(id)?.version === version;
+  eachDevice(state, (dev) => {
+    for (const [id, st] of dev.rules) if (!current(id, st.version)) dev.rules.delete(id);
+    for (const [id, st] of dev.offline) if (!current(id, st.version)) dev.offline.delete(id);
+    // Caches point at the old rule objects; they rebuild on next use.
+    dev.offlineCache = null;
+    for (const s of dev.series.values()) {
+      s.rules = null;
+      s.shared = null;
+      s.states = [];
+    }
+  });
+  for (const [key, st] of state.detections) {
+    if (!current(st.rule, st.version)) {
+      state.detections.delete(key);
+      state.openDetections.delete(key);
+    }
+  }
+  return state;
+}
+
+/**
+ * Hot reload: keeps the state of rules whose id and version are unchanged and drops the
+ * rest (their open events are no longer followed by the engine). `oldRules` is accepted for
+ * symmetry; every state entry records the version it was built under.
+ */
+export function rebase(state: EngineState, _oldRules: CompiledRules, newRules: CompiledRules): EngineState {
+  return pruneState(state, newRules);
+}
