@@ -110,6 +110,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const at = history.backlog().oldestAt;
     return at === null ? 0 : Math.max(0, (clock() - at) / 1000);
   });
+  metrics.gauge('process_resident_memory_bytes', 'Resident set size of the gateway process', () => process.memoryUsage.rss());
+  metrics.gauge('nodejs_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
   metrics.gauge('gateway_webhook_deliveries_pending', 'Webhook deliveries waiting to be sent', () => webhooks.pending());
   metrics.gauge('gateway_sse_clients', 'Server-Sent Events subscribers', () => sse.size());
 

@@ -1,0 +1,83 @@
+// Soak (issue: no data lost). Run: npx tsx test/bench/soak.ts [--minutes 30] [--rate 2000]
+// Runs the gateway as a child process against a local influxd, streams readings at --rate
+// from a simulator child process, samples the gateway's RSS and V8 heap every minute from
+// /metrics, and reports the growth after a warm-up (target: flat, no trend above 5%).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateRegistry, registryToYaml } from '../../device-sim/src/index.js';
+import { spawnGateway } from '../helpers/gateway-process.js';
+import { startTestInfluxd } from '../helpers/influxd.js';
+
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, rate: { type: 'string', default: '2000' }, 'sample-every': { type: 'string', default: '60' }, help: { type: 'boolean' } } });
+if (values.help) {
+  console.log('npx tsx test/bench/soak.ts [--minutes 30] [--rate 2000] [--sample-every 60 (seconds)]');
+  process.exit(0);
+}
+const minutes = Number(values.minutes);
+const rate = Number(values.rate);
+const every = Number(values['sample-every']) * 1000;
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+const influx = await startTestInfluxd('soak');
+const dir = mkdtempSync(join(tmpdir(), 'soak-'));
+writeFileSync(join(dir, 'registry.yaml'), registryToYaml(generateRegistry({ sites: 20, devicesPerSite: 10, sector: 'mixed', seed: 'soak' })));
+const gw = await spawnGateway({
+  GATEWAY_DATA_DIR: join(dir, 'data'),
+  GATEWAY_REGISTRY: join(dir, 'registry.yaml'),
+  GATEWAY_RULES_DIR: resolve('rules'),
+  GATEWAY_API_TOKEN: 'soak-token-0123456789',
+  GATEWAY_MQTT_CONN_PER_SECOND: '0',
+  INFLUX_URL: influx.url,
+  INFLUX_DATABASE: influx.database,
+});
+const sim = spawn(process.execPath, ['--import', 'tsx', resolve('device-sim/src/cli.ts'), '--url', `mqtt://127.0.0.1:${gw.mqttPort}`, '--registry', join(dir, 'registry.yaml'), '--rate', String(rate), '--qos', '1', '--duration', `${minutes}m`, '--start-time', 'now', '-q'], { stdio: 'ignore' });
+
+async function sample() {
+  const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: get('process_resident_memory_bytes'), heap: get('nodejs_heap_used_bytes'), readings: get('gateway_readings_total'), outbox: get('gateway_outbox_points') };
+}
+
+const samples: Array<{ minute: number; rss: number; heap: number; readings: number; outbox: number }> = [];
+const start = Date.now();
+log('minute  rss_MiB  heap_MiB  readings  outbox_points');
+for (let m = 1; Date.now() - start < minutes * 60_000; m++) {
+  await new Promise((r) => setTimeout(r, every));
+  const s = { minute: m, ...(await sample()) };
+  samples.push(s);
+  log(`${String(m).padStart(6)}  ${(s.rss / 2 ** 20).toFixed(1).padStart(7)}  ${(s.heap / 2 ** 20).toFixed(1).padStart(8)}  ${String(s.readings).padStart(8)}  ${String(s.outbox).padStart(13)}`);
+}
+sim.kill('SIGINT');
+await new Promise((r) => sim.once('exit', r));
+
+// Growth after warm-up (the first fifth of the run): least-squares slope over the rest,
+// expressed as the change it predicts across that span relative to its mean.
+function trend(xs: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = xs.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  xs.forEach((y, i) => ((num += (i - mx) * (y - my)), (den += (i - mx) ** 2)));
+  return ((num / den) * (n - 1)) / my;
+}
+const warm = samples.slice(Math.max(1, Math.floor(samples.length / 5)));
+const result = {
+  minutes,
+  rate,
+  readings: samples.at(-1)?.readings,
+  achievedRate: (samples.at(-1)?.readings ?? 0) / ((Date.now() - start) / 1000),
+  rssGrowthPct: 100 * trend(warm.map((s) => s.rss)),
+  heapGrowthPct: 100 * trend(warm.map((s) => s.heap)),
+  samples,
+};
+log(`soak: ${minutes} min at ${rate}/s target, ${Math.round(result.achievedRate)}/s achieved; after warm-up RSS trend ${result.rssGrowthPct.toFixed(1)}%, heap trend ${result.heapGrowthPct.toFixed(1)}% (target: < 5%)`);
+gw.child.kill('SIGTERM');
+await gw.exited;
+await influx.stop();
+rmSync(dir, { recursive: true, force: true });
+log(JSON.stringify(result));
