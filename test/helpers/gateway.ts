@@ -39,6 +39,8 @@ export interface TestGateway {
   dataDir: string;
   logs: string[];
   api(path: string, init?: RequestInit & { token?: string | null }): Promise<{ status: number; body: any }>;
+  /** POSTs `body` as JSON (method and content type set); `token` as in api(). */
+  post(path: string, body: unknown, token?: string | null, method?: string): Promise<{ status: number; body: any }>;
   connect(device: string, secret?: string, extra?: IClientOptions): Promise<MqttClient>;
   stop(): Promise<void>;
 }
@@ -71,7 +73,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
   const mqttUrl = `mqtt://127.0.0.1:${where.mqttPort}`;
   const httpUrl = `http://127.0.0.1:${where.httpPort}`;
   const clients: MqttClient[] = [];
-  return {
+  const tg: TestGateway = {
     gateway,
     mqttUrl,
     httpUrl,
@@ -91,6 +93,14 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
       }
       return { status: res.status, body };
     },
+    post(path, body, token, method = 'POST') {
+      return tg.api(path, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(token !== undefined ? { token } : {}),
+      });
+    },
     async connect(device, secret = `${device}-secret`, extra = {}) {
       const client = mqtt.connect(mqttUrl, { clientId: device, username: device, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
       clients.push(client);
@@ -106,6 +116,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+  return tg;
 }
 
 /** Polls `check` until it returns a truthy value or the time runs out. */

@@ -24,6 +24,12 @@ export interface AppliedTransition {
   transition: TransitionRecord;
 }
 
+/** The audit `detail` of a transition: the disposition of a close, the threshold of a raise or escalation. */
+interface TransitionDetail {
+  disposition?: Disposition;
+  threshold?: number | null;
+}
+
 /** A lifecycle request the event's state does not allow. */
 export class LifecycleError extends Error {
   constructor(
@@ -156,7 +162,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
 
   const rowOf = (id: string) => q.byId.get(id) as EventRow | undefined;
 
-  function record(row: EventRow, type: TransitionType, at: number, actor: string, note: string | null, severity: Severity, value: number, disposition?: Disposition): AppliedTransition {
+  function record(row: EventRow, type: TransitionType, at: number, actor: string, note: string | null, severity: Severity, value: number, detail?: TransitionDetail): AppliedTransition {
     const a = audit.append({
       kind: 'transition',
       eventId: row.id,
@@ -169,7 +175,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
       note,
       severity,
       value,
-      detail: disposition ? { disposition } : null,
+      detail: detail ?? null,
     });
     const applied = { event: toEvent(rowOf(row.id)!), transition: toTransition(a) };
     opts.afterRecord?.(applied);
@@ -203,7 +209,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
         suppressed,
         evidence,
       });
-      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value);
+      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
     }
     // The engine can be ahead of the database only if a person resolved the event meanwhile.
     if (!existing) return null;
@@ -215,7 +221,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     // at most one unresolved event per key, and its severity never falls.
     if (severityRank(t.severity) <= severityRank(existing.severity as Severity)) return null;
     q.escalate.run(t.severity, t.value, t.threshold, t.message, t.at, evidence, existing.id);
-    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value);
+    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
   });
 
   function requireEvent(id: string): EventRow {
@@ -253,7 +259,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     const row = requireEvent(id);
     if (row.state !== 'resolved') conflict(row, 'closed (only a resolved event can be closed)');
     q.setState.run({ id, state: 'closed', at, ackAt: null, resolvedAt: null, closedAt: at, disposition });
-    return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, disposition);
+    return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, { disposition });
   });
 
   const overdueTx = db.transaction((limits: Partial<Record<Severity, number>>, now: number): AppliedTransition[] => {
@@ -268,6 +274,56 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     }
     return out;
   });
+
+  /**
+   * The event after each of its transitions, by audit seq, folded from the audit rows: state,
+   * severity, value, message and threshold as they were then. (Rows written before raises
+   * recorded their threshold keep the current one.)
+   */
+  function historyOf(id: string): Map<number, SupervisionEvent> | undefined {
+    const row = rowOf(id);
+    if (!row) return undefined;
+    const out = new Map<number, SupervisionEvent>();
+    let e: SupervisionEvent = { ...toEvent(row), state: 'open', acknowledgedAt: null, resolvedAt: null, closedAt: null, disposition: null, overdue: false };
+    for (const a of audit.ofEvent(id)) {
+      if (a.kind !== 'transition') continue;
+      const t = toTransition(a);
+      e = { ...e, severity: t.severity };
+      if (t.type !== 'overdue') e.updatedAt = t.at;
+      switch (t.type) {
+        case 'raised':
+        case 'escalated': {
+          e.value = t.value;
+          if (t.note !== null) e.message = t.note;
+          const d = a.detail as TransitionDetail | null;
+          if (d && d.threshold !== undefined) e.threshold = d.threshold;
+          break;
+        }
+        case 'acknowledged':
+          e.state = 'acknowledged';
+          e.acknowledgedAt = t.at;
+          e.overdue = false;
+          break;
+        case 'resolved':
+          e.state = 'resolved';
+          e.resolvedAt = t.at;
+          e.overdue = false;
+          break;
+        case 'closed':
+          e.state = 'closed';
+          e.closedAt = t.at;
+          e.disposition = t.disposition;
+          break;
+        case 'overdue':
+          e.overdue = e.state === 'open';
+          break;
+        case 'commented':
+          break;
+      }
+      out.set(t.seq, e);
+    }
+    return out;
+  }
 
   return {
     audit,
@@ -320,14 +376,13 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     /** Transitions after an audit sequence number (SSE catch-up), oldest first, suppressed events left out. */
     transitionsAfter(seq: number, notBefore: number, limit: number): AppliedTransition[] {
       const out: AppliedTransition[] = [];
-      const cache = new Map<string, SupervisionEvent | undefined>();
+      const cache = new Map<string, Map<number, SupervisionEvent> | undefined>();
       for (const a of audit.list({ afterSeq: seq, since: notBefore, limit })) {
         if (a.kind !== 'transition' || !a.eventId) continue;
-        if (!cache.has(a.eventId)) {
-          const row = rowOf(a.eventId);
-          cache.set(a.eventId, row ? toEvent(row) : undefined);
-        }
-        const event = cache.get(a.eventId);
+        if (!cache.has(a.eventId)) cache.set(a.eventId, historyOf(a.eventId));
+        // The event as it stood right after this transition, as live subscribers got it: the
+        // current row would show a replayed 'raised' as already resolved or closed.
+        const event = cache.get(a.eventId)?.get(a.seq);
         if (event && !event.suppressed) out.push({ event, transition: toTransition(a) });
       }
       return out;

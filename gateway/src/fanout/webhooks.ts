@@ -133,6 +133,9 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
   const inFlight = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
+  // Aborts deliveries still hanging when stop() gives up waiting: their outcome must be written
+  // before the caller closes the database (a write after that rejected with nothing to catch it).
+  let aborter = new AbortController();
 
   async function attempt(hook: WebhookRow, d: DeliveryRow): Promise<void> {
     const timestamp = String(Math.floor(clock() / 1000));
@@ -149,7 +152,7 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
           'x-gateway-signature': signBody(hook.secret, timestamp, d.body),
         },
         body: d.body,
-        signal: AbortSignal.timeout(retry.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(retry.timeoutMs), aborter.signal]),
         redirect: 'error',
       });
       await res.arrayBuffer().catch(() => undefined);
@@ -158,6 +161,8 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
       error = (err as Error).message;
     }
     const now = clock();
+    // Settled after the database was closed: the delivery stays pending and goes again next start.
+    if (!db.open) return;
     if (error === null) {
       q.done.run(now, now, d.id);
       return;
@@ -220,6 +225,7 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
     kick: () => setImmediate(pump),
     start() {
       stopped = false;
+      aborter = new AbortController();
       timer = setInterval(pump, 250);
       timer.unref();
       pump();
@@ -229,6 +235,10 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
       if (timer) clearInterval(timer);
       const deadline = Date.now() + 5000;
       while (inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Still hanging: abort, so each is recorded as a failed attempt and retried after the next start.
+      aborter.abort(new Error('gateway stopping'));
+      const hard = Date.now() + 1000;
+      while (inFlight.size && Date.now() < hard) await new Promise((r) => setTimeout(r, 5));
     },
   };
 }
