@@ -25,6 +25,7 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY gateway ./gateway
 COPY device-sim ./device-sim
 COPY rules ./rules
+COPY dashboards/console ./dashboards/console
 # The state database, write outbox and generated API token live in the data folder.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]

@@ -85,6 +85,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const webhooks = createWebhooks(db, { logger, clock, retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
+    clock,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -268,6 +269,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     logger: logger.child({ module: 'broker' }),
     counters: { authFailures, aclDenied, protocolErrors, takeovers },
+    requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,

@@ -35,6 +35,8 @@ export const testRegistry = {
 export interface TestGateway {
   gateway: Gateway;
   mqttUrl: string;
+  /** The MQTT over TLS port, when GATEWAY_MQTTS_PORT is set. */
+  mqttsPort: number | null;
   httpUrl: string;
   dataDir: string;
   logs: string[];
@@ -76,6 +78,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
   const tg: TestGateway = {
     gateway,
     mqttUrl,
+    mqttsPort: where.mqttsPort,
     httpUrl,
     dataDir: dir,
     logs,

@@ -2,8 +2,9 @@ import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { installAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { eventRoutes } from './routes/events.js';
 import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,6 +19,8 @@ import { webhookRoutes } from './routes/webhooks.js';
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
   const app = Fastify({
+    // Requests fastify refuses before routing (bad percent-encoding...) get GW_ errors too.
+    frameworkErrors: frameworkErrorHandler,
     ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger.child({ module: 'api' }),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
@@ -36,7 +39,7 @@ export async function buildApi(deps: ApiDeps) {
   });
   installAuth(app, deps.users.authenticate);
 
-  for (const routes of [healthRoutes, siteRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes]) {
+  for (const routes of [healthRoutes, siteRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
   return app;

@@ -1,3 +1,4 @@
+import type { Severity } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { Registry } from '../registry/index.js';
@@ -55,6 +56,18 @@ export interface RulesView {
   list(): Array<{ id: string; version: string; item: string; kind: string; title: string; file?: string }>;
   reload(): { ok: true; rules: number; changed: number } | { ok: false; problems: Array<{ file: string; ruleId?: string; reason: string }> };
   item(code: string): { code: string; name: string; basis: string; department?: string; sector?: string } | undefined;
+  /** The alarm levels in force for a device (its most specific override), most severe first; undefined for a rule without levels. */
+  levels?(ruleId: string, site: string, device: string): RuleLevel[] | undefined;
+}
+
+/** One alarm level as a rule file writes it: a severity and the bounds that raise it. */
+export interface RuleLevel {
+  severity: Severity;
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+  outside?: [number, number];
 }
 
 /** What the API reads; it changes events only through the events module. */

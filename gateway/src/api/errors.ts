@@ -61,3 +61,13 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   req.log.error({ err }, 'request failed');
   return send(reply, 'GW_INTERNAL', 'internal error');
 }
+
+/**
+ * For Fastify's `frameworkErrors` option. The router answers some requests before any route or
+ * hook runs (a URL with bad percent-encoding such as `/api/%ZZ` is FST_ERR_BAD_URL), and by
+ * default in Fastify's own error shape; this keeps those answers in the documented GW_ form.
+ */
+export function frameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_BAD_URL') return send(reply, 'GW_BAD_REQUEST', 'the URL is not validly percent-encoded');
+  return send(reply, 'GW_BAD_REQUEST', err.message);
+}

@@ -50,6 +50,12 @@ export interface BrokerOptions {
   counters: BrokerCounters;
   limits?: Partial<BrokerLimits>;
   /**
+   * Mutual TLS is on: a device must connect over the TLS listener with a client certificate
+   * (its CN the device id). Logins over plain TCP or WebSocket are refused, so the secret
+   * alone never suffices.
+   */
+  requireClientCert?: boolean;
+  /**
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
    */
@@ -150,9 +156,12 @@ export function createBroker(opts: BrokerOptions): Broker {
           }
           // Mutual TLS: the certificate's CN is the device id, and must be the username too.
           const tls = client.conn as Partial<TLSSocket>;
-          if (typeof tls.getPeerCertificate === 'function' && tls.authorized) {
-            const cn = tls.getPeerCertificate().subject?.CN;
+          const certified = typeof tls.getPeerCertificate === 'function' && tls.authorized === true;
+          if (certified) {
+            const cn = tls.getPeerCertificate!().subject?.CN;
             if (cn !== device.device) return fail('cert_mismatch', `certificate CN "${cn}" is not the device id`, NOT_AUTHORIZED);
+          } else if (opts.requireClientCert) {
+            return fail('cert_required', 'devices must connect over TLS with a client certificate', NOT_AUTHORIZED);
           }
           devices.set(client, device);
           accept();

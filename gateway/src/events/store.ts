@@ -68,6 +68,7 @@ interface EventRow {
   disposition: string | null;
   suppressed: number;
   last_overdue_at: number | null;
+  recorded_at: number | null;
   evidence: string | null;
 }
 
@@ -135,6 +136,8 @@ export type EventStore = ReturnType<typeof createEventStore>;
 export interface EventStoreOptions {
   /** True when the device is inside a maintenance window at that time. */
   inMaintenance?: (site: string, device: string, at: number) => boolean;
+  /** The gateway clock (overdue limits count from when an event was recorded by it). */
+  clock?: () => number;
   /** Runs inside the transaction that records a transition (durable queues such as webhooks). */
   afterRecord?: (a: AppliedTransition) => void;
 }
@@ -149,9 +152,9 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ('open', 'acknowledged') ORDER BY raised_at DESC LIMIT 1`),
     byId: db.prepare('SELECT * FROM events WHERE id = ?'),
     insertEvent: db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, metric, camera,
-      detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence)
+      detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence, recorded_at)
       VALUES (@id, @key, @rule, @rule_version, @item, @title, @site, @device, @sector, @metric, @camera,
-      @detection_type, @severity, @value, @threshold, @message, 'open', @at, @at, @suppressed, @evidence)`),
+      @detection_type, @severity, @value, @threshold, @message, 'open', @at, @at, @suppressed, @evidence, @recordedAt)`),
     escalate: db.prepare('UPDATE events SET severity = ?, value = ?, threshold = ?, message = ?, updated_at = ?, evidence = COALESCE(?, evidence) WHERE id = ?'),
     setState: db.prepare('UPDATE events SET state = @state, updated_at = @at, acknowledged_at = COALESCE(@ackAt, acknowledged_at), resolved_at = COALESCE(@resolvedAt, resolved_at), closed_at = COALESCE(@closedAt, closed_at), disposition = COALESCE(@disposition, disposition) WHERE id = @id'),
     touch: db.prepare('UPDATE events SET updated_at = ? WHERE id = ?'),
@@ -208,6 +211,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
         at: t.at,
         suppressed,
         evidence,
+        recordedAt: opts.clock ? opts.clock() : null,
       });
       return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
     }
@@ -267,7 +271,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     for (const row of q.openUnacked.all() as EventRow[]) {
       const limit = limits[row.severity as Severity];
       if (!limit) continue;
-      const since = row.last_overdue_at ?? row.raised_at;
+      const since = row.last_overdue_at ?? row.recorded_at ?? row.raised_at;
       if (now - since < limit) continue;
       q.markOverdue.run(now, row.id);
       out.push(record(row, 'overdue', now, 'system', `not acknowledged within ${spell(limit)}`, row.severity as Severity, row.value));

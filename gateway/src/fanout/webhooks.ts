@@ -127,6 +127,7 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
     deliveries: db.prepare('SELECT * FROM deliveries WHERE webhook_id = ? AND audit_seq > ? ORDER BY audit_seq LIMIT ?'),
     done: db.prepare(`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE id = ?`),
     failed: db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, last_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+    abandon: db.prepare(`UPDATE deliveries SET status = 'failed', last_error = 'webhook deleted', last_attempt_at = COALESCE(last_attempt_at, ?) WHERE webhook_id = ? AND status = 'pending'`),
     pendingCount: db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'`),
   };
   let active: WebhookRow[] = q.active.all() as WebhookRow[];
@@ -204,6 +205,8 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
     },
     disable(id: string): Webhook | undefined {
       q.disable.run(clock(), id);
+      // Nothing more will be sent to it: its queue is closed, not left pending forever.
+      q.abandon.run(clock(), id);
       active = q.active.all() as WebhookRow[];
       return this.get(id);
     },

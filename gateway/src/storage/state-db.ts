@@ -107,6 +107,9 @@ const MIGRATIONS: string[] = [
      delivered_at INTEGER
    );
    CREATE INDEX deliveries_pending ON deliveries (webhook_id, status, audit_seq);`,
+  // The gateway's own clock when an event was recorded: overdue limits count from it, not from
+  // the device's timestamp, which may be off by the allowed skew.
+  `ALTER TABLE events ADD COLUMN recorded_at INTEGER;`,
 ];
 
 /** Opens (creating when absent) the gateway's embedded state database in the data dir. */

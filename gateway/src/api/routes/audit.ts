@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { idParam, limitParam, timeParam } from '../query.js';
+import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
 const auditRecord = z.object({
   seq: z.number(),
@@ -45,9 +45,10 @@ export const auditRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
       const p = principal(req);
       if (req.query.site) requireSite(p, req.query.site);
       const { after, ...rest } = req.query;
+      rest.limit = pageLimit(req, rest.limit, deps.maxPage);
       const all = deps.events.audit.list({ ...rest, ...(after !== undefined ? { afterSeq: after } : {}) });
       const records = p.sites ? all.filter((r) => p.sites!.includes(r.site)) : all;
-      return { records, nextAfter: all.length === req.query.limit ? all.at(-1)!.seq : null };
+      return { records, nextAfter: all.length === rest.limit ? all.at(-1)!.seq : null };
     },
   );
 

@@ -6,7 +6,7 @@ import { canSee, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { idParam, limitParam, timeParam } from '../query.js';
+import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
 const listQuery = z
   .object({
@@ -23,6 +23,14 @@ const listQuery = z
 
 const eventIdParams = z.object({ id: z.string().regex(/^ev-[0-9a-z]{9}-[0-9a-f]{10}$/, 'is not an event id') });
 const note = z.string().trim().min(1, 'a note is required').max(4000);
+const ruleLevelSchema = z.object({
+  severity: severitySchema,
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+  outside: z.tuple([z.number(), z.number()]).optional(),
+});
 const transitionResponse = z.object({ event: supervisionEventSchema, transition: transitionRecordSchema.nullable() });
 
 export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
@@ -37,9 +45,10 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
       if (req.query.site) requireSite(p, req.query.site);
       const before = req.query.cursor === undefined ? undefined : decodeCursor(req.query.cursor);
       const { cursor: _c, ...filter } = req.query;
+      filter.limit = pageLimit(req, filter.limit, deps.maxPage);
       const events = deps.events.list({ ...filter, ...(before ? { before } : {}), ...(p.sites ? { sites: p.sites } : {}) });
       const last = events.at(-1);
-      return { events, nextCursor: events.length === req.query.limit && last ? encodeCursor(last.raisedAt, last.id) : null };
+      return { events, nextCursor: events.length === filter.limit && last ? encodeCursor(last.raisedAt, last.id) : null };
     },
   );
 
@@ -51,7 +60,16 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
         params: eventIdParams,
         response: {
           200: eventDetailSchema.extend({
-            ruleInfo: z.object({ id: z.string(), version: z.string(), item: z.string(), itemName: z.string().nullable(), basis: z.string().nullable(), department: z.string().nullable() }),
+            ruleInfo: z.object({
+              id: z.string(),
+              version: z.string(),
+              item: z.string(),
+              itemName: z.string().nullable(),
+              basis: z.string().nullable(),
+              department: z.string().nullable(),
+              // The alarm levels in force for the event's device, for drawing; absent for rules without levels.
+              levels: z.array(ruleLevelSchema).optional(),
+            }),
           }),
         },
       },
@@ -61,9 +79,18 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
       // Outside the caller's scope an event does not exist for them.
       if (!event || !canSee(principal(req), event.site)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
       const item = deps.rules.item(event.item);
+      const levels = deps.rules.levels?.(event.rule, event.site, event.device);
       return {
         ...event,
-        ruleInfo: { id: event.rule, version: event.ruleVersion, item: event.item, itemName: item?.name ?? null, basis: item?.basis ?? null, department: item?.department ?? null },
+        ruleInfo: {
+          id: event.rule,
+          version: event.ruleVersion,
+          item: event.item,
+          itemName: item?.name ?? null,
+          basis: item?.basis ?? null,
+          department: item?.department ?? null,
+          ...(levels ? { levels } : {}),
+        },
       };
     },
   );

@@ -4,7 +4,7 @@ import { deliverySchema, newWebhookSchema, webhookSchema } from '../../fanout/in
 import { principal } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { limitParam } from '../query.js';
+import { limitParam, pageLimit } from '../query.js';
 
 const params = z.object({ id: z.string().regex(/^wh-[0-9a-f]{12}$/, 'is not a webhook id') });
 
@@ -35,7 +35,7 @@ export const webhookRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
     },
     async (req) => {
       if (!deps.webhooks.get(req.params.id)) throw new ApiError('GW_NOT_FOUND', `no webhook ${req.params.id}`);
-      return { deliveries: deps.webhooks.deliveries(req.params.id, req.query.after, req.query.limit) };
+      return { deliveries: deps.webhooks.deliveries(req.params.id, req.query.after, pageLimit(req, req.query.limit, deps.maxPage)) };
     },
   );
 };
