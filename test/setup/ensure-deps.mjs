@@ -11,6 +11,9 @@ const DEPS = [
   { name: 'InfluxDB 1.x server', binaries: ['influxd'], env: 'INFLUXD_BIN', apt: ['influxdb'] },
   // `docker-compose config` validates docker-compose.yml without a Docker engine.
   { name: 'docker-compose (compose file validation)', binaries: ['docker-compose'], apt: ['docker-compose'] },
+  // Self-signed certificates for the TLS and mutual-TLS tests are made with openssl.
+  { name: 'OpenSSL (test certificates)', binaries: ['openssl'], apt: ['openssl'] },
+  { name: 'Chromium (console e2e)', binaries: ['chromium'], apt: ['chromium'] },
 ];
 
 function isExecutable(p) {

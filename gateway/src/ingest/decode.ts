@@ -44,7 +44,28 @@ export type Decoded =
   | { ok: true; channel: 'status'; status: DeviceStatus };
 
 // Keys that reach object prototypes in careless code downstream; refused outright (cheap byte scan).
-const FORBIDDEN_KEYS = ['"__proto__"', '"constructor"', '"prototype"'].map((k) => Buffer.from(k));
+const FORBIDDEN_NAMES = ['__proto__', 'constructor', 'prototype'];
+const FORBIDDEN_KEYS = FORBIDDEN_NAMES.map((k) => Buffer.from(`"${k}"`));
+// JSON may spell a key with \u escapes ("\u005f_proto__"), which the byte scan cannot see.
+const UNICODE_ESCAPE = Buffer.from('\\u');
+
+/** The first forbidden key anywhere in parsed JSON (depth is already bounded by jsonDepthExceeds). */
+function forbiddenKeyIn(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const k = forbiddenKeyIn(v);
+      if (k) return k;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_NAMES.includes(key)) return key;
+    const k = forbiddenKeyIn((value as Record<string, unknown>)[key]);
+    if (k) return k;
+  }
+  return undefined;
+}
 
 function reject(reason: RejectReason, detail: string): Rejection {
   return { ok: false, reason, detail };
@@ -95,6 +116,8 @@ export function decodeMessage(
   } catch (err) {
     return reject('invalid_json', `payload is not JSON: ${(err as Error).message.slice(0, 120)}`);
   }
+  const escaped = payload.includes(UNICODE_ESCAPE) ? forbiddenKeyIn(json) : undefined;
+  if (escaped) return reject('forbidden_key', `payload contains the key "${escaped}" (written with \\u escapes), which is never accepted`);
   return decodeJson(parsedTopic.channel, json, from, receivedAt, limits);
 }
 
