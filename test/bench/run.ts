@@ -1,0 +1,239 @@
+// `npm run bench`: the performance bench of the gateway. Every scenario measures the gateway
+// and a baseline in the same run (the machines drift ~2x within a day, PERFORMANCE.md); the
+// figures are printed as tables and saved as JSON in bench-results/<timestamp>.json.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
+import { benchFleet, type BenchOptions } from './common.js';
+import { runConnections, type ConnectionsResult } from './connections.js';
+import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
+import { runLatency, type LatencyResult } from './latency.js';
+import { runRules, type RulesResult } from './rules.js';
+import { fmt, mib, table, verdict } from './table.js';
+
+const SCENARIOS = ['ingest', 'latency', 'connections', 'rules'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+export const HELP = `Performance bench of the gateway: npm run bench [-- options]
+
+Scenarios (each measures the gateway and a baseline in the same run):
+  ingest       readings/s through MQTT -> validation -> rules -> outbox -> InfluxDB (every point
+               counted in a private influxd), CPU us per reading; baseline: bare aedes relaying
+               the same QoS 1 messages to one subscriber
+  latency      violating reading -> event on SSE and on MQTT supervision/events/{site}, p50/p99/max
+               at 1,000 and 5,000 readings/s of background load
+  connections  RSS with 1,000 and 10,000 idle devices connected (keepalive 60 s); baseline: bare aedes
+  rules        the rule-engine microbenchmark (test/bench/rules.bench.ts)
+
+Options:
+  --only a,b   run only these scenarios (${SCENARIOS.join(', ')})
+  --quick      short runs (about 2 minutes in all): a smoke test, not figures to quote
+  --profile    also run the ingest load once under node --cpu-prof and list the gateway's top
+               self-time functions (adds ~25 s)
+  --out DIR    where to save the JSON (default bench-results)
+  --verbose    echo the output of every child process
+  --help       this text
+
+Everything listens on and connects to 127.0.0.1 only; every load is bounded in time and count.
+`;
+
+interface Args {
+  only: Scenario[];
+  quick: boolean;
+  profile: boolean;
+  out: string;
+  verbose: boolean;
+}
+
+function parseArgs(argv: string[]): Args | string {
+  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false };
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w === '--quick') a.quick = true;
+    else if (w === '--profile') a.profile = true;
+    else if (w === '--verbose') a.verbose = true;
+    else if (w === '--only' || w === '--out') {
+      const v = argv[++i];
+      if (v === undefined) return `${w} needs a value`;
+      if (w === '--out') a.out = v;
+      else {
+        const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+        if (bad.length || names.length === 0) return `--only: unknown scenario ${bad.join(', ') || '(none)'}; choose from ${SCENARIOS.join(', ')}`;
+        a.only = names as Scenario[];
+      }
+    } else return `unknown option ${w}`;
+  }
+  return a;
+}
+
+interface Results {
+  startedAt: string;
+  machine: { node: string; cpus: number; cpuModel: string; memoryGiB: number };
+  options: { only: Scenario[]; quick: boolean; profile: boolean };
+  durationS?: number;
+  ingest?: IngestResult;
+  latency?: LatencyResult;
+  connections?: ConnectionsResult;
+  rules?: RulesResult;
+  /** 1-minute load average of the machine as each scenario started: others' work runs beside the bench. */
+  loadAverage: Record<string, number>;
+  errors: Record<string, string>;
+}
+
+function row(label: string, f: RunFigures): (string | number)[] {
+  return [label, f.ackRate, f.endToEndRate, f.drainMs, fmt(f.cpuUsPerReading, 1), fmt(f.cores, 2), fmt(f.ackP50Ms, 1), fmt(f.ackP99Ms, 1), f.behind, fmt(f.influxdUsPerPoint, 1), fmt(f.loadGenCores, 2), fmt(f.machineCores, 2)];
+}
+
+function report(r: Results): string {
+  let out = '';
+  if (r.ingest) {
+    const g = r.ingest.gateway;
+    const a = r.ingest.aedes;
+    out += table(
+      `Ingest: ${r.ingest.connections} connections x ${r.ingest.window} QoS 1 in flight, ${r.ingest.durationS} s per run, 1 reading per message (aedes subscriber QoS ${a.subscriberQos})`,
+      ['run', 'acks/s', 'landed/s', 'drain ms', 'CPU us/reading', 'cores', 'PUBACK p50 ms', 'p99 ms', 'behind', 'influxd us/pt', 'load-gen cores', 'machine busy cores'],
+      [
+        row('gateway, closed loop (max)', g.closed),
+        row('aedes,   closed loop (max)', a.closed),
+        row(`gateway, paced ${fmt(INGEST_TARGET_RATE)}/s`, g.paced),
+        row(`aedes,   paced ${fmt(INGEST_TARGET_RATE)}/s`, a.paced),
+      ],
+    );
+    out += table('Ingest against the targets', ['target', 'measured', 'verdict'], [
+      [`>= ${fmt(INGEST_TARGET_RATE)} readings/s sustained into influxd`, `max ${fmt(g.closed.endToEndRate)}/s landed; paced ${fmt(g.paced.endToEndRate)}/s, drain ${fmt(g.paced.drainMs)} ms`, verdict(r.ingest.sustainedTarget)],
+      ['every acknowledged point in influxd', `${fmt(g.pointsInInflux)} of ${fmt(g.expected)}`, verdict(g.verified)],
+      ['gateway CPU/reading <= 2x aedes (closed loop)', `${fmt(g.closed.cpuUsPerReading, 1)} / ${fmt(a.closed.cpuUsPerReading, 1)} us = ${fmt(r.ingest.ratioClosed, 2)}x`, verdict(r.ingest.ratioClosed <= 2)],
+      [`gateway CPU/reading <= 2x aedes (paced ${fmt(INGEST_TARGET_RATE)}/s)`, `${fmt(g.paced.cpuUsPerReading, 1)} / ${fmt(a.paced.cpuUsPerReading, 1)} us = ${fmt(r.ingest.ratioPaced, 2)}x`, verdict(r.ingest.ratioPaced <= 2)],
+    ]);
+    if (r.ingest.profile) {
+      const p = r.ingest.profile;
+      out += table(`Gateway profile under closed-loop ingest (${fmt(p.busyMs)} ms busy of ${fmt(p.sampledMs)} ms sampled): by location`, ['where', 'self ms', '% busy'], p.byLocation.slice(0, 12).map((e) => [e.name, e.selfMs, fmt(e.share, 1)]));
+      out += table('... top functions by self time', ['function', 'where', 'self ms', '% busy'], p.topFunctions.slice(0, 20).map((e) => [e.name, e.where, e.selfMs, fmt(e.share, 1)]));
+    }
+  }
+  if (r.latency) {
+    out += table(
+      'Alert latency, publish of a violating reading -> transition received (ms)',
+      ['background', 'achieved/s', 'probes', 'SSE p50', 'SSE p99', 'SSE max', 'MQTT p50', 'MQTT p99', 'MQTT max', 'timeouts', 'gw cores'],
+      r.latency.levels.map((l) => [
+        `${fmt(l.backgroundRate)} readings/s`,
+        l.backgroundAchieved,
+        l.probes,
+        fmt(l.sse.p50, 2),
+        fmt(l.sse.p99, 2),
+        fmt(l.sse.max, 2),
+        fmt(l.mqtt.p50, 2),
+        fmt(l.mqtt.p99, 2),
+        fmt(l.mqtt.max, 2),
+        l.sse.timeouts + l.mqtt.timeouts,
+        fmt(l.gatewayCores, 2),
+      ]),
+    );
+    const at5k = r.latency.levels.find((l) => l.backgroundRate === 5000);
+    if (at5k) {
+      out += table('Latency against the target', ['target', 'measured', 'verdict'], [
+        ['p99 <= 10 ms at 5,000 readings/s (SSE)', `${fmt(at5k.sse.p99, 2)} ms`, verdict(at5k.sse.p99 <= 10 && at5k.sse.timeouts === 0)],
+        ['p99 <= 10 ms at 5,000 readings/s (MQTT)', `${fmt(at5k.mqtt.p99, 2)} ms`, verdict(at5k.mqtt.p99 <= 10 && at5k.mqtt.timeouts === 0)],
+      ]);
+    }
+  }
+  if (r.connections) {
+    const c = r.connections;
+    const rows: (string | number)[][] = [];
+    for (const [name, b] of [['gateway', c.gateway], ['aedes', c.aedes]] as const) {
+      rows.push([`${name}, idle`, 0, mib(b.idleRssBytes), '-', '-', '-', '-']);
+      for (const s of b.steps) rows.push([`${name}, ${fmt(s.devices)} devices`, s.devices, mib(s.rssBytes), s.bytesPerDevice, s.marginalBytesPerDevice, s.heapBytesPerDevice, s.connectRate]);
+    }
+    out += table(
+      'Idle connections (keepalive 60 s), RSS after a full GC (bytes/device: over idle; marginal: over the previous step)',
+      ['broker', 'devices', 'RSS MiB', 'bytes/device', 'marginal B/device', 'heap B/device', 'connects/s'],
+      rows,
+    );
+    const tenK = c.gateway.steps.find((s) => s.devices >= 10_000);
+    if (tenK) out += table('Connections against the target', ['target', 'measured', 'verdict'], [['10,000 devices in <= 250 MiB RSS', `${mib(tenK.rssBytes)} MiB`, verdict(tenK.rssBytes <= 250 * 2 ** 20)]]);
+  }
+  if (r.rules) {
+    out += table(
+      `Rule engine (${r.rules.header.replace(/^rule engine, /, '')})`,
+      ['order', 'rules', 'compile ms', 'readings/s', 'ns/reading', 'rules met/reading', 'transitions'],
+      r.rules.rows.map((x) => [x.order, x.rules, x.compileMs, x.readingsPerSecond, x.nsPerReading, fmt(x.rulesMetPerReading, 2), x.transitions]),
+    );
+  }
+  out += `\nMachine load average (1 min) as each scenario started: ${Object.entries(r.loadAverage).map(([k, v]) => `${k} ${v}`).join(', ')} (2 cores; other people's work shares them)\n`;
+  for (const [k, v] of Object.entries(r.errors)) out += `\n${k} FAILED: ${v}\n`;
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`${args}\n\n${HELP}`);
+    return 2;
+  }
+  const t0 = performance.now();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const workDir = mkdtempSync(join(tmpdir(), 'gw-bench-run-'));
+  const log = (line: string) => process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+  const results: Results = {
+    startedAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    options: { only: args.only, quick: args.quick, profile: args.profile },
+    loadAverage: {},
+    errors: {},
+  };
+  let influxd: TestInfluxd | undefined;
+  try {
+    const needsGateway = args.only.some((s) => s !== 'rules');
+    // A registry of 10,000 devices serves every scenario: a few for ingest, one per latency probe, all for connections.
+    const fleet = needsGateway ? benchFleet(workDir, 10_000) : { registryPath: '', devices: [] };
+    if (needsGateway) {
+      influxd = await startTestInfluxd('bench');
+      log(`influxd ${influxd.server.version} at ${influxd.url} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
+    }
+    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, log };
+    for (const s of args.only) {
+      results.loadAverage[s] = Math.round(loadavg()[0]! * 100) / 100;
+      log(`${s}: machine load average ${results.loadAverage[s]} (2 cores)`);
+      try {
+        if (s === 'ingest') results.ingest = await runIngest(o, fleet, influxd?.server.pid);
+        else if (s === 'latency') results.latency = await runLatency(o, fleet);
+        else if (s === 'connections') results.connections = await runConnections(o, fleet);
+        else results.rules = await runRules(o);
+      } catch (err) {
+        results.errors[s] = (err as Error).stack ?? String(err);
+        log(`${s} failed: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await influxd?.stop().catch(() => undefined);
+    const prof = results.ingest?.profile;
+    if (prof) {
+      mkdirSync(args.out, { recursive: true });
+      const kept = join(args.out, `${stamp}-gateway-ingest.cpuprofile`);
+      copyFileSync(prof.file, kept);
+      prof.file = kept;
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  results.durationS = Math.round((performance.now() - t0) / 1000);
+  process.stdout.write(report(results));
+  mkdirSync(args.out, { recursive: true });
+  const file = join(args.out, `${stamp}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nsaved ${file} (${results.durationS} s${args.quick ? ', --quick: smoke-test figures' : ''})\n`);
+  return Object.keys(results.errors).length ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
