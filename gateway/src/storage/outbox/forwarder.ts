@@ -22,6 +22,11 @@ export interface ForwarderOptions {
   logger: ForwarderLogger;
   /** Bytes read per send (default 1 MiB, about 5,000 lines). */
   chunkBytes?: number;
+  /**
+   * While healthy, a send waits this long for more lines to gather (default 100 ms), so
+   * InfluxDB gets few large batches instead of one request per commit.
+   */
+  gatherMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -47,6 +52,7 @@ export function createForwarder(opts: ForwarderOptions) {
   let lastError: string | null = null;
   let forwarded = 0;
   let rejected = 0;
+  let draining = false;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -54,6 +60,7 @@ export function createForwarder(opts: ForwarderOptions) {
       wake = () => (clearTimeout(t), (wake = null), resolve());
     });
 
+  const gatherMs = opts.gatherMs ?? 100;
   const unsubscribe = journal.onCommit(() => wake?.());
 
   async function sendOnce(): Promise<'sent' | 'empty' | 'failed'> {
@@ -96,6 +103,8 @@ export function createForwarder(opts: ForwarderOptions) {
       }
       if (result === 'empty') {
         await sleep(1000);
+        // Woken by a commit: let a batch gather before sending (draining skips this wait).
+        if (running && !draining && gatherMs > 0) await new Promise((r) => setTimeout(r, gatherMs));
         continue;
       }
       if (healthy) logger.warn({ error: lastError, backlog: journal.backlog() }, 'InfluxDB write failed; readings stay in the outbox and are retried');
@@ -114,9 +123,14 @@ export function createForwarder(opts: ForwarderOptions) {
     /** Sends what it can until the outbox is empty or the time runs out. */
     async drain(timeoutMs: number): Promise<boolean> {
       const deadline = Date.now() + timeoutMs;
-      while (journal.backlog().points > 0 && Date.now() < deadline) {
-        wake?.();
-        await new Promise((r) => setTimeout(r, 25));
+      draining = true;
+      try {
+        while (journal.backlog().points > 0 && Date.now() < deadline) {
+          wake?.();
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      } finally {
+        draining = false;
       }
       return journal.backlog().points === 0;
     },

@@ -102,6 +102,18 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
   let committing: Promise<void> | null = null;
   let closed = false;
   const listeners = new Set<() => void>();
+  let cursorTimer: NodeJS.Timeout | undefined;
+
+  function saveCursor() {
+    clearTimeout(cursorTimer);
+    cursorTimer = undefined;
+    const tmp = `${cursorFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(cursor));
+    renameSync(tmp, cursorFile);
+  }
+  function saveCursorSoon() {
+    cursorTimer ??= setTimeout(saveCursor, 200);
+  }
 
   async function commitLoop(): Promise<void> {
     while (pending.length) {
@@ -193,19 +205,26 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
 
     cursor: (): JournalPos => ({ ...cursor }),
 
-    /** Records that everything before `pos` reached InfluxDB; drops segments wholly behind it. */
+    /**
+     * Records that everything before `pos` reached InfluxDB; drops segments wholly behind it.
+     * The cursor file is saved at most every 200 ms, off the hot path: losing the latest save
+     * in a crash only means a few lines are sent again, and InfluxDB stores each point once.
+     */
     advance(pos: JournalPos, lines: number, bytes: number): void {
+      const leftSegment = pos.segment !== cursor.segment;
       cursor = { ...pos };
       backlogPoints = Math.max(0, backlogPoints - lines);
       backlogBytes = Math.max(0, backlogBytes - bytes);
       if (backlogPoints === 0) marks.length = 0;
       while (marks.length && (marks[0]!.segment < cursor.segment || (marks[0]!.segment === cursor.segment && marks[0]!.end <= cursor.offset))) marks.shift();
-      const tmp = `${cursorFile}.tmp`;
-      writeFileSync(tmp, JSON.stringify(cursor));
-      renameSync(tmp, cursorFile);
-      for (const f of readdirSync(dir)) {
-        const m = SEGMENT.exec(f);
-        if (m && Number(m[1]) < cursor.segment) rmSync(join(dir, f), { force: true });
+      if (leftSegment) {
+        saveCursor();
+        for (const f of readdirSync(dir)) {
+          const m = SEGMENT.exec(f);
+          if (m && Number(m[1]) < cursor.segment) rmSync(join(dir, f), { force: true });
+        }
+      } else {
+        saveCursorSoon();
       }
     },
 
@@ -225,6 +244,7 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
     async close(): Promise<void> {
       closed = true;
       while (committing) await committing;
+      if (cursorTimer) saveCursor();
       await fh.close();
     },
   };
