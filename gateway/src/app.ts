@@ -63,6 +63,10 @@ function openRegistry(config: GatewayConfig, required: boolean, logger: Logger):
   }
   const registry = loadRegistry(path);
   for (const w of registry.warnings) logger.warn(w);
+  const plain = registry.devices().filter((d) => d.entry.secret !== undefined).length;
+  if (plain > 0) {
+    logger.warn({ devices: plain }, 'devices with a plain secret in the registry: fine for development; for production store hashes (npm run registry -- rotate-secret --id <device>)');
+  }
   logger.info({ path, sites: registry.sites.length, devices: registry.devices().length }, 'registry loaded');
   return registry;
 }

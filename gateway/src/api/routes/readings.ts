@@ -4,7 +4,7 @@ import { metricNameSchema } from '../../domain/index.js';
 import { principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
+import { idParam, limitParam, timeParam } from '../query.js';
 
 const HOUR = 3_600_000;
 
@@ -47,7 +47,7 @@ export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
       if (!deps.registry().site(req.query.site)) throw new ApiError('GW_NOT_FOUND', `no site ${req.query.site}`);
       let series;
       try {
-        series = await deps.readings.readings({ ...req.query, limit: pageLimit(req, req.query.limit, deps.maxPage), since, until });
+        series = await deps.readings.readings({ ...req.query, since, until });
       } catch (err) {
         req.log.warn({ err: (err as Error).message }, 'readings query failed');
         throw new ApiError('GW_UPSTREAM', `InfluxDB did not answer the query: ${(err as Error).message}`);
