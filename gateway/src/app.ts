@@ -417,8 +417,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         for (const a of events.markOverdue(overdueLimits, t)) dispatch(a);
         watchBacklog(t);
       });
-      // Engine state is saved on a graceful stop; saving it every 10 s too bounds what a crash loses.
-      every(10_000, () => kvSet(db, ENGINE_STATE_KEY, host.snapshot()));
+      // Engine state is saved on a graceful stop; saving it every 30 s too bounds what a crash
+      // loses (open events themselves are in the database at once).
+      every(30_000, () => kvSet(db, ENGINE_STATE_KEY, host.snapshot()));
       // One status point a minute per device that was heard from, for "last seen" dashboards.
       every(60_000, () => {
         const t = clock();

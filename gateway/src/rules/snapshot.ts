@@ -9,7 +9,8 @@ import { createEngineState, deviceState, eachDevice, pruneState, type Aux, type 
 const num = z.number().nullable();
 const openSchema = z.object({ severity: severitySchema, rank: z.number().int(), raisedAt: z.number() }).nullable();
 const auxSchema = z.union([
-  z.object({ ts: z.array(z.number()), v: z.array(z.number()) }).strict(),
+  // c, mn, mx: bucket counts and extremes (absent in snapshots of one reading per entry).
+  z.object({ ts: z.array(z.number()), v: z.array(z.number()), c: z.array(z.number()).optional(), mn: z.array(z.number()).optional(), mx: z.array(z.number()).optional() }).strict(),
   z.object({ start: num, min: z.number(), max: z.number() }).strict(),
 ]);
 
@@ -76,8 +77,13 @@ function ruleIdle(st: RuleKeyState): boolean {
   return st.open === null && st.runStart !== st.runStart && st.clearStart !== st.clearStart && (st.aux === null || st.aux.size === 0);
 }
 
+function restoreWindow(a: { ts: number[]; v: number[]; c?: number[]; mn?: number[]; mx?: number[] }): Aux {
+  const c = a.c ?? a.v.map(() => 1);
+  return { ts: a.ts, v: a.v, c, mn: a.mn ?? [...a.v], mx: a.mx ?? [...a.v], head: 0, sum: a.v.reduce((s, x) => s + x, 0), count: c.reduce((s, x) => s + x, 0) };
+}
+
 function auxOut(a: Aux): z.infer<typeof auxSchema> {
-  if ('ts' in a) return { ts: a.ts.slice(a.head), v: a.v.slice(a.head) };
+  if ('ts' in a) return { ts: a.ts.slice(a.head), v: a.v.slice(a.head), c: a.c.slice(a.head), mn: a.mn.slice(a.head), mx: a.mx.slice(a.head) };
   return { start: out(a.start), min: a.min, max: a.max };
 }
 
@@ -156,7 +162,7 @@ export function restoreState(json: string, rules: CompiledRules): EngineState {
             clearStart: inNaN(r.clearStart),
             aux: r.aux.length === 0 ? null : new Map(
               r.aux.map(([metric, a]): [string, Aux] =>
-                'ts' in a ? [metric, { ts: a.ts, v: a.v, head: 0, sum: a.v.reduce((s, x) => s + x, 0) }] : [metric, { start: inNaN(a.start), min: a.min, max: a.max }],
+                'ts' in a ? [metric, restoreWindow(a)] : [metric, { start: inNaN(a.start), min: a.min, max: a.max }],
               ),
             ),
           },

@@ -19,11 +19,20 @@ export interface OpenEvent {
 }
 
 /** Readings kept for a `window` rule, oldest at `head`. */
+/**
+ * Readings of a `window` rule, in time buckets of 1/600 of the window (newest reading time,
+ * sum, count, min, max per bucket), so memory stays bounded however fast a device sends.
+ * Readings further apart than a bucket are kept one per bucket: exact at the window's edge.
+ */
 export interface WindowBuffer {
   ts: number[];
   v: number[];
+  c: number[];
+  mn: number[];
+  mx: number[];
   head: number;
   sum: number;
+  count: number;
 }
 /** The current flat run of a `flatline` rule: since `start`, values stayed within [min, max]. */
 export interface FlatRun {

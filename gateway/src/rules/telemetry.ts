@@ -100,52 +100,71 @@ function evaluateLevels(rule: CompiledLevelRule, p: LevelParams, st: RuleKeyStat
 function windowBuffer(st: RuleKeyState, metric: string): WindowBuffer {
   const aux = (st.aux ??= new Map());
   let buf = aux.get(metric) as WindowBuffer | undefined;
-  if (buf === undefined) aux.set(metric, (buf = { ts: [], v: [], head: 0, sum: 0 }));
+  if (buf === undefined) aux.set(metric, (buf = { ts: [], v: [], c: [], mn: [], mx: [], head: 0, sum: 0, count: 0 }));
   return buf;
 }
 
+/** Buckets per window: the bound on a window's memory, and its resolution when readings are dense. */
+const WINDOW_BUCKETS = 600;
+
 /**
  * Adds the reading and returns the aggregate over (ts - window, ts]: a reading exactly
- * `window` old is out, so a 15m window holds 15 readings taken once a minute.
+ * `window` old is out, so a 15m window holds 15 readings taken once a minute. Readings
+ * closer together than window/600 share a bucket, which leaves when its newest reading does.
  */
 function aggregate(rule: CompiledLevelRule, buf: WindowBuffer, ts: number, v: number): number {
-  buf.ts.push(ts);
-  buf.v.push(v);
+  const width = Math.max(1, rule.windowMs / WINDOW_BUCKETS);
+  const last = buf.ts.length - 1;
+  if (last >= buf.head && Math.floor(buf.ts[last]! / width) === Math.floor(ts / width)) {
+    buf.ts[last] = Math.max(buf.ts[last]!, ts);
+    buf.v[last]! += v;
+    buf.c[last]! += 1;
+    if (v < buf.mn[last]!) buf.mn[last] = v;
+    if (v > buf.mx[last]!) buf.mx[last] = v;
+  } else {
+    buf.ts.push(ts);
+    buf.v.push(v);
+    buf.c.push(1);
+    buf.mn.push(v);
+    buf.mx.push(v);
+  }
   buf.sum += v;
+  buf.count += 1;
   const oldest = ts - rule.windowMs;
   while (buf.ts[buf.head]! <= oldest) {
     buf.sum -= buf.v[buf.head]!;
+    buf.count -= buf.c[buf.head]!;
     buf.head++;
   }
   // Compact in place once half the arrays are spent, so a long stream stays bounded.
   if (buf.head >= 8 && buf.head * 2 >= buf.ts.length) {
     const n = buf.ts.length - buf.head;
-    buf.ts.copyWithin(0, buf.head);
-    buf.v.copyWithin(0, buf.head);
-    buf.ts.length = n;
-    buf.v.length = n;
+    for (const a of [buf.ts, buf.v, buf.c, buf.mn, buf.mx]) {
+      a.copyWithin(0, buf.head);
+      a.length = n;
+    }
     buf.head = 0;
     // Recomputing here keeps the running sum from drifting.
     buf.sum = buf.v.reduce((a, b) => a + b, 0);
+    buf.count = buf.c.reduce((a, b) => a + b, 0);
   }
-  const n = buf.ts.length - buf.head;
   switch (rule.aggregate) {
     case 'sum':
       return buf.sum;
     case 'count':
-      return n;
+      return buf.count;
     case 'max': {
       let m = -Infinity;
-      for (let i = buf.head; i < buf.v.length; i++) if (buf.v[i]! > m) m = buf.v[i]!;
+      for (let i = buf.head; i < buf.mx.length; i++) if (buf.mx[i]! > m) m = buf.mx[i]!;
       return m;
     }
     case 'min': {
       let m = Infinity;
-      for (let i = buf.head; i < buf.v.length; i++) if (buf.v[i]! < m) m = buf.v[i]!;
+      for (let i = buf.head; i < buf.mn.length; i++) if (buf.mn[i]! < m) m = buf.mn[i]!;
       return m;
     }
     default:
-      return buf.sum / n;
+      return buf.sum / buf.count;
   }
 }
 

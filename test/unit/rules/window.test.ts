@@ -64,6 +64,18 @@ describe('window rules', () => {
     expect(buf.ts.length).toBeLessThan(200);
   });
 
+  it('keeps at most 600 buckets however fast readings come, with the average still exact', () => {
+    const h = new Harness(windowRule('avg', 1000, '1m'));
+    let out: ReturnType<typeof h.read> = [];
+    // 20 readings a second for 3 minutes: 3,600 readings, 1,200 of them inside the window.
+    for (let i = 0; i < 3600; i++) out = h.read(i % 2 === 0 ? 100 : 200, 50 * i, SITE);
+    const buf = h.state.devices.get('dust-01')!.rules.get('pm10-window')!.aux!.get('pm10') as { ts: number[]; head: number; count: number; sum: number };
+    expect(buf.ts.length - buf.head).toBeLessThanOrEqual(600);
+    expect(buf.count).toBe(1200);
+    expect(buf.sum / buf.count).toBe(150);
+    expect(out).toEqual([]);
+  });
+
   it('does not add invalid readings to the window', () => {
     const h = new Harness(windowRule('count', 1, '1m'));
     h.read(1, sec(0), SITE);
