@@ -75,7 +75,7 @@ const result = {
   heapGrowthPct: 100 * trend(warm.map((s) => s.heap)),
   samples,
 };
-log(`soak: ${minutes} min at ${rate}/s target, ${Math.round(result.achievedRate)}/s achieved; after warm-up RSS trend ${result.rssGrowthPct.toFixed(1)}%, heap trend ${result.heapGrowthPct.toFixed(1)}% (target: < 5%)`);
+log(`soak: ${minutes} min at ${rate} messages/s target, ${Math.round(result.achievedRate)} values/s (messages x metrics) achieved; after warm-up RSS trend ${result.rssGrowthPct.toFixed(1)}%, heap trend ${result.heapGrowthPct.toFixed(1)}% (target: < 5%)`);
 gw.child.kill('SIGTERM');
 await gw.exited;
 await influx.stop();
