@@ -65,10 +65,10 @@ function contentHash(seq: number, prevHash: string, e: { kind: string; eventId: 
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-function toRecord(r: AuditRow): AuditRecord {
+/** A stored row's hashed content, with `detail` as the stored JSON text. */
+function rowContent(r: AuditRow) {
   return {
-    seq: r.seq,
-    kind: r.kind as AuditRecord['kind'],
+    kind: r.kind,
     eventId: r.event_id,
     windowId: r.window_id,
     site: r.site,
@@ -79,7 +79,17 @@ function toRecord(r: AuditRow): AuditRecord {
     note: r.note,
     severity: r.severity,
     value: r.value,
-    detail: r.detail === null ? null : JSON.parse(r.detail),
+    detail: r.detail,
+  };
+}
+
+function toRecord(r: AuditRow): AuditRecord {
+  const c = rowContent(r);
+  return {
+    ...c,
+    seq: r.seq,
+    kind: c.kind as AuditRecord['kind'],
+    detail: c.detail === null ? null : JSON.parse(c.detail),
     prevHash: r.prev_hash,
     hash: r.hash,
   };
@@ -135,20 +145,7 @@ export function createAuditLog(db: StateDb) {
         rows++;
         if (r.seq !== expectedSeq) return { ok: false, rows, seq: r.seq, reason: `row ${expectedSeq} is missing before row ${r.seq}` };
         if (r.prev_hash !== prev) return { ok: false, rows, seq: r.seq, reason: `row ${r.seq} does not link to the hash of row ${r.seq - 1}` };
-        const recomputed = contentHash(r.seq, r.prev_hash, {
-          kind: r.kind,
-          eventId: r.event_id,
-          windowId: r.window_id,
-          site: r.site,
-          device: r.device,
-          type: r.type,
-          at: r.at,
-          actor: r.actor,
-          note: r.note,
-          severity: r.severity,
-          value: r.value,
-          detail: r.detail,
-        });
+        const recomputed = contentHash(r.seq, r.prev_hash, rowContent(r));
         if (recomputed !== r.hash) return { ok: false, rows, seq: r.seq, reason: `row ${r.seq} was altered: its content does not match its hash` };
         prev = r.hash;
         expectedSeq++;
