@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RulesView } from './api/index.js';
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
 import { createBroker, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
@@ -10,7 +10,7 @@ import { createSseHub, createWebhooks, transitionMessage } from './fanout/index.
 import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
-import { loadRegistry, parseRegistry, type RegisteredDevice, type Registry } from './registry/index.js';
+import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { createRuleHost } from './rule-host.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
@@ -77,7 +77,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const dataDir = resolve(config.GATEWAY_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
-  const registry = openRegistry(config, opts.registryRequired ?? false, logger);
+  let registry = openRegistry(config, opts.registryRequired ?? false, logger);
+  const registryPath = resolve(config.GATEWAY_REGISTRY);
   const db: StateDb = openStateDb(dataDir);
   const rulesDir = resolve(config.GATEWAY_RULES_DIR);
   const host = createRuleHost(rulesDir, logger, kvGet(db, ENGINE_STATE_KEY));
@@ -297,6 +298,36 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     close: (id, by, disposition, note) => fanOutAction(events.close(id, by.user, disposition, note, clock()))!,
   };
 
+  /**
+   * Re-reads the registry file (after `npm run registry -- add-device`, say). A valid file
+   * replaces the registry at once; devices that left it are disconnected; an invalid file is
+   * refused with its problems and the registry in force stays.
+   */
+  function reloadRegistry(): RegistryReload {
+    let next: Registry;
+    try {
+      next = loadRegistry(registryPath);
+    } catch (err) {
+      const problems = err instanceof RegistryError ? err.problems : [(err as Error).message];
+      logger.warn({ problems }, 'registry reload refused; the registry in force is unchanged');
+      return { ok: false, problems };
+    }
+    const before = new Set(registry.devices().map((d) => d.device));
+    const after = new Set(next.devices().map((d) => d.device));
+    registry = next;
+    const added = [...after].filter((d) => !before.has(d));
+    const removed = [...before].filter((d) => !after.has(d));
+    const now = clock();
+    for (const id of added) {
+      const d = next.device(id)!;
+      runEngine({ type: 'expect', ref: { site: d.site, device: d.device, sector: d.sector, kind: d.kind } }, now);
+    }
+    for (const id of removed) broker.kick(id);
+    for (const w of next.warnings) logger.warn(w);
+    logger.info({ sites: next.sites.length, devices: after.size, added: added.length, removed: removed.length }, 'registry reloaded');
+    return { ok: true, sites: next.sites.length, devices: after.size, added, removed };
+  }
+
   const rulesView: RulesView = {
     list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
     reload: () => {
@@ -343,6 +374,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     webhooks,
     sse,
     rules: rulesView,
+    reloadRegistry,
     clock,
     logger,
     metrics,
@@ -371,6 +403,24 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const timers: NodeJS.Timeout[] = [];
+  const watchers: FSWatcher[] = [];
+  /** Watches one file through its folder (editors and the registry CLI replace files by rename). */
+  function watchFile(path: string, onChange: () => void) {
+    if (!existsSync(dirname(path))) return;
+    let debounce: NodeJS.Timeout | undefined;
+    try {
+      const w = watch(dirname(path), (_event, name) => {
+        if (name !== basename(path)) return;
+        clearTimeout(debounce);
+        debounce = setTimeout(onChange, 300);
+        debounce.unref();
+      });
+      w.on('error', (err) => logger.warn({ err: err.message, path }, 'file watcher failed'));
+      watchers.push(w);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, path }, 'cannot watch the file; use the reload API');
+    }
+  }
   let stopping = false;
   function every(ms: number, fn: () => void) {
     const t = setInterval(() => {
@@ -432,6 +482,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         }
       });
       host.watch(rulesView.reload);
+      watchFile(registryPath, reloadRegistry);
       webhooks.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
@@ -442,6 +493,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = Date.now();
       for (const t of timers) clearInterval(t);
       host.close();
+      for (const w of watchers) w.close();
       sse.closeAll();
       // No new connections or publishes; publishes in flight finish their outbox append first.
       await broker.close();

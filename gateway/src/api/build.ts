@@ -11,7 +11,7 @@ import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
 import { readingRoutes } from './routes/readings.js';
 import { ruleRoutes } from './routes/rules.js';
-import { siteRoutes } from './routes/sites.js';
+import { registryRoutes, siteRoutes } from './routes/sites.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -39,7 +39,7 @@ export async function buildApi(deps: ApiDeps) {
   });
   installAuth(app, deps.users.authenticate);
 
-  for (const routes of [healthRoutes, siteRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, consoleRoutes]) {
+  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
   return app;

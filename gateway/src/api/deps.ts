@@ -70,6 +70,10 @@ export interface RuleLevel {
   outside?: [number, number];
 }
 
+export type RegistryReload =
+  | { ok: true; sites: number; devices: number; added: string[]; removed: string[] }
+  | { ok: false; problems: string[] };
+
 /** What the API reads; it changes events only through the events module. */
 export interface ApiDeps {
   users: UserStore;
@@ -78,6 +82,7 @@ export interface ApiDeps {
   webhooks: Webhooks;
   sse: SseHub;
   rules: RulesView;
+  reloadRegistry: () => RegistryReload;
   clock: () => number;
   logger: Logger;
   metrics: Metrics;

@@ -78,6 +78,8 @@ export interface Broker {
   /** Publishes from the gateway itself (event fan-out); bypasses device ACLs. */
   publish(topic: string, payload: string | Buffer, qos: 0 | 1): Promise<void>;
   connectedDevices(): number;
+  /** Closes the session of a client id (a device removed from the registry). */
+  kick(clientId: string): boolean;
   close(): Promise<void>;
   aedes: Aedes;
 }
@@ -297,6 +299,12 @@ export function createBroker(opts: BrokerOptions): Broker {
       return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     connectedDevices: () => aedes.connectedClients,
+    kick(clientId) {
+      const c = connected.get(clientId);
+      if (!c || c.closed) return false;
+      c.close();
+      return true;
+    },
     async close() {
       // Stop accepting first, then let aedes close the open connections so the servers can finish.
       const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));

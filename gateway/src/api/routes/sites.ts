@@ -42,3 +42,12 @@ export const siteRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
     return { sites };
   });
 };
+
+export const registryRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  // Also done by a watcher on the registry file; this is for systems that cannot wait for it.
+  app.post('/api/registry/reload', { config: { role: 'admin' } }, async (_req, reply) => {
+    const r = deps.reloadRegistry();
+    if (r.ok) return r;
+    return reply.code(422).send({ error: { code: 'GW_REGISTRY_INVALID', message: `the registry has ${r.problems.length} problem(s); the registry in force is unchanged`, problems: r.problems } });
+  });
+};
