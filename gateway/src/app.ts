@@ -101,7 +101,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics();
   const accepted = metrics.counter('gateway_messages_accepted_total', 'Messages accepted, by channel');
   const rejected = metrics.counter('gateway_messages_rejected_total', 'Messages rejected, by reason');
-  const readingsTotal = metrics.counter('gateway_readings_total', 'Telemetry values accepted');
+  const acceptedBy = { telemetry: accepted.bind({ channel: 'telemetry' }), vision: accepted.bind({ channel: 'vision' }), status: accepted.bind({ channel: 'status' }) };
+  const readingsTotal = metrics.counter('gateway_readings_total', 'Telemetry values accepted').bind();
   const transitionsTotal = metrics.counter('gateway_event_transitions_total', 'Event transitions, by type and severity');
   const authFailures = metrics.counter('gateway_mqtt_auth_failures_total', 'Refused MQTT connections, by reason');
   const aclDenied = metrics.counter('gateway_mqtt_acl_denied_total', "Refused publishes and subscriptions outside a client's own topics");
@@ -193,7 +194,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       return;
     }
-    accepted.inc({ channel: decoded.channel });
+    acceptedBy[decoded.channel].inc();
     state.lastSeen = now;
     let durable: Promise<void>;
     if (decoded.channel === 'status') {
@@ -202,7 +203,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       state.rejected = 0;
     } else if (decoded.channel === 'telemetry') {
       state.online = true;
-      readingsTotal.inc({}, decoded.readings.length);
+      readingsTotal.inc(decoded.readings.length);
       for (const r of decoded.readings) state.latest[r.metric] = { value: r.value, ts: r.ts };
       durable = history.writeReadings(decoded.readings, maintenance!.covers(device.site, device.device, decoded.readings[0]!.ts));
     } else {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DeviceRef, Detection, DeviceStatus, Reading } from '../domain/index.js';
+import { METRIC_PATTERN } from '../domain/index.js';
 import { parseTopic, type Channel } from './topic.js';
 import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from './payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
@@ -97,10 +98,18 @@ export function decodeMessage(
   receivedAt: number,
   limits: IngestLimits = defaultIngestLimits,
 ): Decoded | Rejection {
-  const parsedTopic = parseTopic(topic);
-  if (!parsedTopic) return reject('unknown_topic', `topic "${topic.slice(0, 200)}" is not sites/{site}/devices/{device}/{telemetry|vision|status}`);
-  if (parsedTopic.site !== from.site || parsedTopic.device !== from.device) {
-    return reject('foreign_topic', `device ${from.device} of site ${from.site} may not publish to ${topic}`);
+  // The device's own prefix is the common case (the broker's ACL already saw it): no regex needed.
+  const prefix = `sites/${from.site}/devices/${from.device}/`;
+  let channel: Channel;
+  if (topic.startsWith(prefix) && CHANNELS.has(topic.slice(prefix.length))) {
+    channel = topic.slice(prefix.length) as Channel;
+  } else {
+    const parsedTopic = parseTopic(topic);
+    if (!parsedTopic) return reject('unknown_topic', `topic "${topic.slice(0, 200)}" is not sites/{site}/devices/{device}/{telemetry|vision|status}`);
+    if (parsedTopic.site !== from.site || parsedTopic.device !== from.device) {
+      return reject('foreign_topic', `device ${from.device} of site ${from.site} may not publish to ${topic}`);
+    }
+    channel = parsedTopic.channel;
   }
   if (payload.length > limits.maxPayloadBytes) {
     return reject('payload_too_large', `payload is ${payload.length} bytes, the limit is ${limits.maxPayloadBytes}`);
@@ -118,12 +127,40 @@ export function decodeMessage(
   }
   const escaped = payload.includes(UNICODE_ESCAPE) ? forbiddenKeyIn(json) : undefined;
   if (escaped) return reject('forbidden_key', `payload contains the key "${escaped}" (written with \\u escapes), which is never accepted`);
-  return decodeJson(parsedTopic.channel, json, from, receivedAt, limits);
+  return decodeJson(channel, json, from, receivedAt, limits);
 }
+
+const CHANNELS = new Set(['telemetry', 'vision', 'status']);
+
+/**
+ * The common telemetry shape checked by hand, `{ "ts"?: epoch ms, "metrics": { name: finite
+ * number } }` and nothing else: about 3x cheaper than the zod schema. It accepts only what
+ * telemetryPayloadSchema accepts (a test holds them together); anything else, and every
+ * error, goes through zod, which stays the definition of the payload.
+ */
+function fastTelemetry(json: unknown): { ts?: number; metrics: Record<string, number> } | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
+  const o = json as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length > 2) return null;
+  for (const k of keys) if (k !== 'metrics' && k !== 'ts') return null;
+  const ts = o.ts;
+  if (ts !== undefined && !(typeof ts === 'number' && Number.isInteger(ts) && ts > 0 && ts <= 8.64e15)) return null;
+  const metrics = o.metrics;
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return null;
+  for (const name of Object.keys(metrics)) {
+    const v = (metrics as Record<string, unknown>)[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !METRIC_PATTERN.test(name)) return null;
+  }
+  return ts === undefined ? { metrics: metrics as Record<string, number> } : { ts, metrics: metrics as Record<string, number> };
+}
+
+export { fastTelemetry as fastTelemetryForTest };
 
 function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
   if (channel === 'telemetry') {
-    const p = telemetryPayloadSchema.safeParse(json);
+    const fast = fastTelemetry(json);
+    const p = fast ? { success: true as const, data: fast as z.infer<typeof telemetryPayloadSchema> } : telemetryPayloadSchema.safeParse(json);
     if (!p.success) return reject('invalid_payload', describe(p.error));
     const names = Object.keys(p.data.metrics);
     if (names.length === 0) return reject('invalid_payload', 'metrics: must hold at least one metric');

@@ -28,6 +28,8 @@ function escapeLabel(v: string): string {
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
   get(labels?: Labels): number;
+  /** A series with its labels fixed once, for hot paths: inc() then touches one number. */
+  bind(labels?: Labels): { inc(by?: number): void };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -53,6 +55,13 @@ export function createMetrics() {
         },
         get(labels = {}) {
           return f.series.get(labelKey(labels))?.value ?? 0;
+        },
+        bind(labels = {}) {
+          const k = labelKey(labels);
+          let series = f.series.get(k);
+          if (!series) f.series.set(k, (series = { labels, value: 0 }));
+          const s = series;
+          return { inc: (by = 1) => void (s.value += by) };
         },
       };
     },
