@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 // Small probes shared by the security tests: counters from /metrics, the ports the gateway
 // logged at start, raw TCP exchanges with the MQTT port, and how an MQTT connect attempt ended.
 import { connect as netConnect } from 'node:net';
@@ -91,4 +92,14 @@ export function connectPacket(clientId: string, username: string, password: stri
 export function publishPacket(topic: string, payload: string): Buffer {
   const body = Buffer.concat([str(topic), Buffer.from(payload)]);
   return Buffer.concat([Buffer.from([0x30]), remainingLength(body.length), body]);
+}
+
+/** The gateway still answers: /healthz is 200 and a device's reading is accepted. */
+export async function stillServing(gw: TestGateway): Promise<void> {
+  expect((await gw.api('/healthz', { token: null })).status).toBe(200);
+  const before = await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"');
+  const probe = await gw.connect('gas-02');
+  await probe.publishAsync('sites/hb-chem-001/devices/gas-02/telemetry', JSON.stringify({ metrics: { temperature: 20 } }), { qos: 1 });
+  await probe.endAsync();
+  expect(await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"')).toBe(before + 1);
 }

@@ -7,7 +7,7 @@ import { seriesRows } from '../../gateway/src/storage/index.js';
 import { createUser, raise } from '../helpers/events.js';
 import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
-import { closedByServer, connectPacket, counter, outcome, publishPacket } from '../helpers/security.js';
+import { closedByServer, connectPacket, counter, outcome, publishPacket, stillServing as serving } from '../helpers/security.js';
 
 let influx: TestInfluxd;
 let gw: TestGateway;
@@ -35,14 +35,7 @@ function rawClient(opts: { clientId: string; username: string; password: string 
   return c;
 }
 
-async function stillServing(): Promise<void> {
-  expect((await gw.api('/healthz', { token: null })).status).toBe(200);
-  const before = await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"');
-  const probe = await gw.connect('gas-02');
-  await probe.publishAsync(topic('gas-02'), JSON.stringify({ metrics: { temperature: 20 } }), { qos: 1 });
-  await probe.endAsync();
-  expect(await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"')).toBe(before + 1);
-}
+const stillServing = () => serving(gw);
 
 /** Publishes one message from `device` (QoS 1, so the gateway has handled it) and reports what happened. */
 async function publishOnce(device: string, t: string, payload: string | Buffer) {

@@ -4,7 +4,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { counter, outcome } from '../helpers/security.js';
+import { counter, outcome, stillServing as serving } from '../helpers/security.js';
 
 const topic = (device: string, channel = 'telemetry') => `sites/hb-chem-001/devices/${device}/${channel}`;
 const detection = { type: 'no_helmet', confidence: 0.9 };
@@ -29,14 +29,7 @@ describe('limits on MQTT messages and API requests', () => {
     await gw?.stop();
   });
 
-  async function stillServing(): Promise<void> {
-    expect((await gw.api('/healthz', { token: null })).status).toBe(200);
-    const before = await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"');
-    const probe = await gw.connect('gas-02');
-    await probe.publishAsync(topic('gas-02'), JSON.stringify({ metrics: { temperature: 20 } }), { qos: 1 });
-    await probe.endAsync();
-    expect(await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"')).toBe(before + 1);
-  }
+  const stillServing = () => serving(gw);
 
   /** Publishes from a fresh connection; resolves with the rejection counter's rise and whether it stayed connected. */
   async function publishRejected(device: string, channel: string, payload: string | Buffer, reason: string) {
