@@ -3,3 +3,4 @@
 export { parseTopic, topicFor, commandsFilter, type ParsedTopic, type Channel } from './topic.js';
 export { telemetryPayloadSchema, visionPayloadSchema, statusPayloadSchema, DATA_FLAGS } from './payloads.js';
 export { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection, type RejectReason } from './decode.js';
+export { eventTime, defaultTimePolicy, type EventTime, type TimePolicy } from './event-time.js';

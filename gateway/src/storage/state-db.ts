@@ -110,6 +110,11 @@ const MIGRATIONS: string[] = [
   // The gateway's own clock when an event was recorded: overdue limits count from it, not from
   // the device's timestamp, which may be off by the allowed skew.
   `ALTER TABLE events ADD COLUMN recorded_at INTEGER;`,
+  // Late data (buffered readings re-sent after an outage): an event's raised_at is the readings'
+  // time, recorded_at its detectedAt on the gateway clock, and `late` says they lie further apart
+  // than the clock skew. Events recorded before these existed were learned when raised.
+  `UPDATE events SET recorded_at = raised_at WHERE recorded_at IS NULL;
+   ALTER TABLE events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Opens (creating when absent) the gateway's embedded state database in the data dir. */
