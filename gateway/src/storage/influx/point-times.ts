@@ -3,39 +3,40 @@
  *
  * InfluxDB identifies a point by series and time: a second message of one device stamped
  * with the same millisecond (a burst without `ts`, or a device that repeats a `ts` with new
- * values) would silently replace the first. Each message of a series gets the offset of its
- * place among the distinct messages of that millisecond, in arrival order: 0, 1, 2...
+ * values) would silently replace the first. So each message gets an offset of 0..999,999 ns:
  *
- * - A message that names its own time and repeats one already seen in that millisecond
- *   (same values and flags) gets the same offset: a re-sent buffer or a replay writes the
- *   identical point again, which InfluxDB stores once.
+ * - A message that names its own time is placed by what it says (values and flags, not the
+ *   late/skewed marks): offset = hash(print) mod 10^6. A repeat of it, now or after any
+ *   number of restarts, lands on the same point, which InfluxDB stores once; a replay writes
+ *   identical points whatever the gateway remembers. Two different messages of one
+ *   millisecond that hash alike are told apart while that millisecond is remembered (the
+ *   later one takes the next free offset, as it would again in a replay of the same order).
  * - A message timed by its arrival names no time of its own, so it is never taken for a
- *   repeat: 200 readings in one burst are 200 points.
- * - Nothing reads the clock: the same stream in the same order gives the same offsets.
+ *   repeat: it takes the lowest free offset from 0 up, so 200 readings in one burst are 200
+ *   points (arrival times only grow, so the current millisecond is always remembered).
+ * - Nothing reads the clock or randomness: the same stream in the same order gives the same lines.
  *
- * Memory is bounded: per series the last RECENT milliseconds are remembered, and per
- * millisecond the first MAX_PRINTS distinct messages (beyond that, messages still get
- * distinct offsets but a repeat is no longer recognised and becomes another point).
- * A millisecond forgotten and then seen again starts from offset 0 again: a replay of it
- * in the original order writes the same points; a lone new value for an old millisecond
- * after RECENT others could take offset 0 of an existing point (a device re-sending a
- * changed value for a time minutes behind its stream), which is the price of the bound.
+ * Memory is bounded: per series the last RECENT milliseconds, per millisecond the first
+ * MAX_PRINTS messages. Beyond those a message still gets an offset (arrival-timed: the next
+ * one; device-timed: its hash place), and the only risk is two different device-timed
+ * messages of a forgotten millisecond hashing alike: about one in 10^6 per pair.
  */
 import { joinTelemetry, telemetryParts, type TelemetryReading } from './line-protocol.js';
 
 /** Milliseconds remembered per series: enough for any burst, and for a re-sent message arriving right after. */
-const RECENT = 16;
-/** Distinct messages remembered per millisecond of a series. */
+const RECENT = 8;
+/** Messages remembered per millisecond of a series. */
 const MAX_PRINTS = 1024;
-/** The largest offset: the six digits after the millisecond. */
-const MAX_OFFSET = 999_999;
+/** Offsets per millisecond: the six digits after it. */
+const SPAN = 1_000_000;
 
 interface Slot {
   ms: number;
-  /** Offsets handed out in this millisecond. */
-  used: number;
-  /** What each offset's message said, for messages with their own time; null for arrival-timed ones. */
+  /** Offsets handed out in this millisecond, with what each message said (null: arrival-timed). */
+  offsets: number[];
   prints: (string | null)[];
+  /** Where the next arrival-timed message starts looking. */
+  next: number;
 }
 
 export interface PointTimes {
@@ -46,31 +47,44 @@ export interface PointTimes {
   offset(series: string, ms: number, print: string | null): number;
 }
 
+/** FNV-1a, 32 bit: cheap, stable across versions and platforms, spread well enough for placing. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 export function createPointTimes(): PointTimes {
   const bySeries = new Map<string, Slot[]>();
+
+  function slotOf(series: string, ms: number): Slot {
+    let slots = bySeries.get(series);
+    if (slots === undefined) bySeries.set(series, (slots = []));
+    for (let i = slots.length - 1; i >= 0; i--) if (slots[i]!.ms === ms) return slots[i]!;
+    const slot: Slot = { ms, offsets: [], prints: [], next: 0 };
+    slots.push(slot);
+    if (slots.length > RECENT) slots.shift();
+    return slot;
+  }
+
   return {
     offset(series, ms, print) {
-      let slots = bySeries.get(series);
-      if (slots === undefined) bySeries.set(series, (slots = []));
-      let slot: Slot | undefined;
-      for (let i = slots.length - 1; i >= 0; i--) {
-        if (slots[i]!.ms === ms) {
-          slot = slots[i];
-          break;
-        }
+      const slot = slotOf(series, ms);
+      let offset = print === null ? slot.next : hash(print) % SPAN;
+      for (let probes = 0; probes < SPAN; probes++) {
+        const at = slot.offsets.indexOf(offset);
+        if (at < 0) break;
+        if (print !== null && slot.prints[at] === print) return offset; // the same message again
+        offset = (offset + 1) % SPAN;
       }
-      if (slot === undefined) {
-        slots.push({ ms, used: 1, prints: [print] });
-        if (slots.length > RECENT) slots.shift();
-        return 0;
+      if (print === null) slot.next = (offset + 1) % SPAN;
+      if (slot.offsets.length < MAX_PRINTS) {
+        slot.offsets.push(offset);
+        slot.prints.push(print);
       }
-      if (print !== null) {
-        const seen = slot.prints.indexOf(print);
-        if (seen >= 0) return seen;
-      }
-      const offset = Math.min(slot.used, MAX_OFFSET);
-      slot.used++;
-      if (slot.prints.length < MAX_PRINTS && slot.prints.length === offset) slot.prints.push(print);
       return offset;
     },
   };
