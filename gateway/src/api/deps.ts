@@ -90,6 +90,8 @@ export interface ApiDeps {
   events: EventStore;
   devices: () => ReadonlyMap<string, DeviceLiveState>;
   readings: ReadingsSource | null;
+  /** Evidence pictures by SHA-256 (GET /api/evidence/:sha256). */
+  evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
   health: () => Promise<HealthReport>;
   ready: () => ReadyReport;
   bodyLimit?: number;
