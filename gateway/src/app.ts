@@ -12,6 +12,7 @@ import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type Channel, type Decoded, type IngestLimits, type Rejection } from './ingest/index.js';
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
+import { readQualityEvents } from './quality/index.js';
 import { createRuleHost } from './rule-host.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
@@ -408,6 +409,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     devices: () => live,
     evidence,
     readings: history.enabled ? history : null,
+    qualityEvents: (f) => readQualityEvents(db, f),
     ready: () => {
       const b = history.backlog();
       return {

@@ -45,7 +45,7 @@ describe('a detection with its picture over MQTT', () => {
   let sha: string;
 
   beforeAll(async () => {
-    [eventId] = await publishVision({ camera: 'gate-2', detections: [{ type: 'intrusion', confidence: 0.93, bbox: [10, 12, 20, 18] }], picture: picture(jpg) });
+    eventId = (await publishVision({ camera: 'gate-2', detections: [{ type: 'intrusion', confidence: 0.93, bbox: [10, 12, 20, 18] }], picture: picture(jpg) }))[0]!;
     const d = (await gw.api(`/api/events/${eventId}`)).body;
     sha = d.evidence[0].picture;
   });
