@@ -3,31 +3,23 @@
 
 export type CrcMode = 'hj212' | 'modbus' | 'either';
 
+/** Eight reflected shifts with the 0xA001 polynomial, shared by both variants. */
+function shift8(reg: number): number {
+  for (let j = 0; j < 8; j++) reg = reg & 1 ? (reg >> 1) ^ 0xa001 : reg >> 1;
+  return reg;
+}
+
 /** HJ 212-2017 Appendix A: the byte goes into the high byte's place and the low byte is dropped. */
 export function crcHj212(bytes: Uint8Array): number {
   let reg = 0xffff;
-  for (let i = 0; i < bytes.length; i++) {
-    reg = (reg >> 8) ^ bytes[i]!;
-    for (let j = 0; j < 8; j++) {
-      const lsb = reg & 1;
-      reg >>= 1;
-      if (lsb) reg ^= 0xa001;
-    }
-  }
+  for (let i = 0; i < bytes.length; i++) reg = shift8((reg >> 8) ^ bytes[i]!);
   return reg;
 }
 
 /** CRC-16/MODBUS, which some loggers send instead. */
 export function crcModbus(bytes: Uint8Array): number {
   let reg = 0xffff;
-  for (let i = 0; i < bytes.length; i++) {
-    reg ^= bytes[i]!;
-    for (let j = 0; j < 8; j++) {
-      const lsb = reg & 1;
-      reg >>= 1;
-      if (lsb) reg ^= 0xa001;
-    }
-  }
+  for (let i = 0; i < bytes.length; i++) reg = shift8(reg ^ bytes[i]!);
   return reg;
 }
 
