@@ -32,6 +32,13 @@ interface TransitionDetail {
   detectedAt?: number;
   /** A raise from late data (raisedAt and detectedAt further apart than the clock skew). */
   late?: boolean;
+  /** SHA-256 of the evidence pictures behind a raise or escalation, so the audit chain holds them. */
+  pictures?: string[];
+}
+
+function picturesOf(t: RuleTransition): { pictures?: string[] } {
+  const pictures = [...new Set((t.evidence ?? []).flatMap((e) => (e.picture ? [e.picture] : [])))];
+  return pictures.length ? { pictures } : {};
 }
 
 /** A lifecycle request the event's state does not allow. */
@@ -232,7 +239,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
         recordedAt: detectedAt,
         late: late ? 1 : 0,
       });
-      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...learned(t.at, detectedAt), ...(late ? { late } : {}) });
+      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t), ...learned(t.at, detectedAt), ...(late ? { late } : {}) });
     }
     // The engine can be ahead of the database only if a person resolved the event meanwhile.
     if (!existing) return null;
@@ -244,7 +251,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     // at most one unresolved event per key, and its severity never falls.
     if (severityRank(t.severity) <= severityRank(existing.severity as Severity)) return null;
     q.escalate.run(t.severity, t.value, t.threshold, t.message, t.at, evidence, existing.id);
-    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...learned(t.at, detectedAt) });
+    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t), ...learned(t.at, detectedAt) });
   });
 
   function requireEvent(id: string): EventRow {
