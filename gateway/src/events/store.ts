@@ -3,6 +3,7 @@ import { severityRank, type Severity } from '../domain/index.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
 import { createAuditLog, type AuditLog, type AuditRecord } from './audit.js';
+import { createEventQuery } from './query.js';
 import type { Disposition, EventDetail, EventState, SupervisionEvent, TransitionRecord, TransitionType } from './schema.js';
 
 export interface EventFilter {
@@ -331,6 +332,8 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
 
   return {
     audit,
+    // The wall's paged, prioritised list and its true counts.
+    ...createEventQuery(db, toEvent),
 
     /** Applies one transition decided by the rule engine. */
     applyRuleTransition: (t: RuleTransition): AppliedTransition | null => applyRuleTx(t),
