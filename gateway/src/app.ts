@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
+import { buildApi, ruleFacts, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
 import { createBroker, createLoginBackoff, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
@@ -368,7 +368,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const rulesView: RulesView = {
-    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
     reload: () => {
       const r = host.reload();
       if (r.ok) logger.info(r, 'rules reloaded');
