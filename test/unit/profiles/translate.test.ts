@@ -59,7 +59,7 @@ describe('the Frigate profile', () => {
 });
 
 describe('the Hikvision ISAPI profile', () => {
-  const alert = (name: string) => (parseDeviceXml(fixture(name)) as { value: { EventNotificationAlert: unknown } }).value.EventNotificationAlert;
+  const alert = (name: string) => (parseDeviceXml(fixture(name)) as unknown as { value: { EventNotificationAlert: unknown } }).value.EventNotificationAlert;
 
   it('maps a field detection on channel 2 to an intrusion on camera ch2 at its time', () => {
     expect(translate(route('hikvision-isapi'), alert('isapi-fielddetection.xml'), never)).toEqual({
