@@ -44,6 +44,7 @@ export const configSchema = z.object({
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_RULES_DIR: z.string().min(1).default('./rules'),
   GATEWAY_REGISTRY: z.string().min(1).default('./registry.yaml'),
+  GATEWAY_PROFILES_DIR: z.string().min(1).default('./profiles'),
   GATEWAY_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   GATEWAY_MAX_CLOCK_SKEW: duration.default(5 * 60_000),
   // How far back a payload `ts` may lie (buffered readings re-sent after an outage); older is refused as too_old.
@@ -61,6 +62,9 @@ export const configSchema = z.object({
   GATEWAY_EVIDENCE_MAX_BYTES: positiveInt(64 * 1024 * 1024).default(2 * 1024 * 1024),
   GATEWAY_EVIDENCE_CAP_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 ** 3),
   GATEWAY_EVIDENCE_RETENTION: retentionSchema,
+  // HTTP device push (POST /ingest/v1/...): payloads per array body, and the largest body.
+  GATEWAY_INGEST_MAX_ITEMS: positiveInt(10_000).default(100),
+  GATEWAY_INGEST_MAX_BODY_BYTES: positiveInt(256 * 1024 * 1024).default(4 * 1024 * 1024),
   GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
   INFLUX_API: z.enum(['v1', 'v2']).optional(),

@@ -39,6 +39,8 @@ export type RejectReason =
   | 'not_a_picture'
   | 'picture_type_mismatch'
   | 'invalid_profile_message'
+  | 'foreign_device'
+  | 'invalid_xml'
   | 'outbox_full'
   /** The payload `ts` is older than the backfill window (GATEWAY_MAX_BACKFILL). */
   | 'too_old';
@@ -210,6 +212,7 @@ export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, rec
       type: d.type,
       confidence: d.confidence,
       ...(d.bbox ? { bbox: d.bbox } : {}),
+      ...(d.zones ? { zones: d.zones } : {}),
       ...(p.data.snapshot ? { snapshot: p.data.snapshot } : {}),
       ts: time.ts,
       receivedAt,
