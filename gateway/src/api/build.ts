@@ -15,6 +15,10 @@ import { registryRoutes, siteRoutes } from './routes/sites.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { inspectionRoutes } from './routes/inspections.js';
+import { profileRoutes } from './routes/profiles.js';
+import { publicRoutes } from './routes/public.js';
+import { riskRoutes } from './routes/risk.js';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
@@ -42,6 +46,8 @@ export async function buildApi(deps: ApiDeps) {
   for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
+  const sup = deps.supervision;
+  if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
   return app;
 }
 

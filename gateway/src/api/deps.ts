@@ -5,6 +5,7 @@ import type { Registry } from '../registry/index.js';
 import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
+import type { SupervisionApi } from './supervision-deps.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -97,4 +98,6 @@ export interface ApiDeps {
   maxPage?: number;
   /** Serve HTTPS with this certificate. */
   https?: { cert: Buffer; key: Buffer };
+  /** Risk, inspections, profiles and the public pages (issue 16). */
+  supervision?: SupervisionApi;
 }
