@@ -6,6 +6,7 @@ import type { AppliedTransition, Disposition, EventStore, Maintenance } from '..
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
 import type { SupervisionApi } from './supervision-deps.js';
+import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -91,13 +92,17 @@ export interface ApiDeps {
   events: EventStore;
   devices: () => ReadonlyMap<string, DeviceLiveState>;
   readings: ReadingsSource | null;
+  /** Evidence pictures by SHA-256 (GET /api/evidence/:sha256). */
+  evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
+  /** The events of a period for alarm-quality figures (GET /api/alarm-quality). */
+  qualityEvents?: (f: QualityEventFilter) => QualityEvent[];
   health: () => Promise<HealthReport>;
   ready: () => ReadyReport;
   bodyLimit?: number;
   /** Largest page a list may ask for. */
   maxPage?: number;
   /** Serve HTTPS with this certificate. */
-  https?: { cert: Buffer; key: Buffer };
+  https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
   /** Risk, inspections, profiles and the public pages (issue 16). */
   supervision?: SupervisionApi;
 }
