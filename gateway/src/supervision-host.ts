@@ -5,7 +5,7 @@ import type { AppliedTransition, AuditLog, EventStore } from './events/index.js'
 import type { History } from './history.js';
 import { conclusionOf, createInspections, loadPolicy, POLICY_FILE, type InspectionRecord } from './inspections/index.js';
 import type { Logger } from './observability/index.js';
-import { createProfileStore } from './profiles/index.js';
+import { createProfileStore } from './enterprise/index.js';
 import type { Registry } from './registry/index.js';
 import { createRiskService, RISK_FILE } from './risk/index.js';
 import type { CompiledRules, RuleTransition } from './rules/index.js';

@@ -1,5 +1,5 @@
 import type { Inspections } from '../inspections/index.js';
-import type { ProfileStore } from '../profiles/index.js';
+import type { ProfileStore } from '../enterprise/index.js';
 import type { RiskView } from '../risk/index.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { idSchema } from '../../domain/index.js';
-import { profileChangeSchema, siteProfileSchema } from '../../profiles/index.js';
+import { profileChangeSchema, siteProfileSchema } from '../../enterprise/index.js';
 import { canSee, principal } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
