@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
+import { buildApi, ruleFacts, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
 import { createBroker, createLoginBackoff, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
@@ -13,6 +13,7 @@ import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, ty
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
+import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
@@ -179,6 +180,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  const profilesDir = resolve(config.GATEWAY_PROFILES_DIR);
+  const profiles = createProfiles({
+    dir: profilesDir,
+    logger,
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    maxJsonDepth: limits.maxJsonDepth,
+    onIgnored: ((c) => (profile: string, why: string) => c.inc({ profile, why }))(metrics.counter('gateway_profile_ignored_total', 'Vendor messages accepted and deliberately not turned into data, by profile and why')),
+  });
+  logger.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
+  for (const d of registry.devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) logger.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
   const outboxFull = () => history.backlog().bytes >= config.GATEWAY_OUTBOX_MAX_BYTES;
   const droppedQos0 = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
 
@@ -194,7 +205,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return waitForRoom().then(() => onPublish(device, topic, payload, qos));
     }
     const now = clock();
-    const r = accept(device, decodeMessage(topic, payload, device, now, limits), qos);
+    const decoded = profiles.fromMqtt(device, topic, payload, now) ?? decodeMessage(topic, payload, device, now, limits);
+    if ('ignored' in decoded) return;
+    const r = accept(device, decoded, qos);
     if (r instanceof Promise) return r.then(() => undefined);
   }
 
@@ -358,7 +371,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const rulesView: RulesView = {
-    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
     reload: () => {
       const r = host.reload();
       if (r.ok) logger.info(r, 'rules reloaded');
@@ -449,6 +462,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     accept,
+    translate: profiles.fromHttp,
     busy: outboxFull,
     clock,
     limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
@@ -540,6 +554,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         }
       });
       host.watch(rulesView.reload);
+      profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged')));
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
       supervision.start();
@@ -552,6 +567,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = Date.now();
       for (const t of timers) clearInterval(t);
       host.close();
+      profiles.close();
       for (const w of watchers) w.close();
       sse.closeAll();
       // No new connections or publishes; publishes in flight finish their outbox append first.

@@ -28,6 +28,8 @@ export const deviceEntrySchema = z
     secret: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
     secretHash: scryptHash.optional(),
     hj212: hj212EntrySchema.optional(),
+    /** A payload profile (GATEWAY_PROFILES_DIR) for a device that speaks a vendor format. */
+    profile: idSchema.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
