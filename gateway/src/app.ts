@@ -15,6 +15,7 @@ import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type
 import { readQualityEvents } from './quality/index.js';
 import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
@@ -38,6 +39,8 @@ export interface Gateway {
   readonly events: EventStore;
   readonly maintenance: Maintenance;
   readonly history: History;
+  /** Profiles, inspections and risk (issue 16). */
+  readonly supervision: SupervisionHost;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -402,6 +405,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  const supervision = createSupervisionHost({
+    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    registry: () => registry,
+    rules: () => host.rules(),
+    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
+    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
+    raise: (t) => fanOutAction(events.applyRuleTransition(t)),
+  });
+
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
   // With a client CA, devices may push over HTTPS with a certificate; people need none.
@@ -426,6 +438,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     devices: () => live,
     evidence,
     readings: history.enabled ? history : null,
+    supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),
     ready: () => {
       const b = history.backlog();
@@ -497,6 +510,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     maintenance,
     history,
+    supervision,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -545,6 +559,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged')));
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
+      supervision.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return where;
@@ -561,6 +576,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await broker.close();
       await api.close();
       await webhooks.stop();
+      await supervision.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());
       // Whatever time is left of the stop budget goes to draining the outbox into InfluxDB.
       const drainMs = Math.max(0, config.GATEWAY_STOP_TIMEOUT - 2000 - (Date.now() - started));

@@ -55,6 +55,9 @@ export const configSchema = z.object({
   GATEWAY_OVERDUE_WARNING: durationOrOff.default(60 * 60_000),
   GATEWAY_OVERDUE_INFO: durationOrOff.default(0),
   GATEWAY_WEBHOOK_MIN_RETRY: duration.default(1000),
+  // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
+  GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),
+  GATEWAY_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),

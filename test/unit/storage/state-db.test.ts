@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../../gateway/src/events/index.js';
-import { openStateDb } from '../../../gateway/src/storage/index.js';
+import { MIGRATIONS, openStateDb } from '../../../gateway/src/storage/state-db.js';
 
 let dir: string;
 beforeEach(() => {
@@ -12,11 +12,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A state database as the gateway left it before events knew detectedAt and late (schema version 3). */
+/** A state database as a gateway left it before events knew detectedAt and late (schema version 3). */
 function oldDatabase(): void {
-  const db = openStateDb(dir);
+  const db = new Database(join(dir, 'state.db'));
+  for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
   db.pragma('user_version = 3');
-  db.exec('ALTER TABLE events DROP COLUMN late');
   db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, severity, value, message, state, raised_at, updated_at, recorded_at)
     VALUES ('ev-old', 'r|s|d', 'r', 'v1', 'HC-01', 't', 's', 'd', 'mining', 'major', 1, 'm', 'open', 1000, 1000, NULL),
            ('ev-rec', 'r|s|e', 'r', 'v1', 'HC-01', 't', 's', 'e', 'mining', 'major', 1, 'm', 'open', 2000, 2000, 2500)`).run();
@@ -43,6 +43,7 @@ describe('state database migrations', () => {
     fresh.close();
     const raw = new Database(join(dir, 'state.db'));
     expect(raw.pragma('user_version', { simple: true })).toBe(current);
+    expect(current).toBe(MIGRATIONS.length);
     expect((raw.prepare('PRAGMA table_info(events)').all() as { name: string }[]).map((c) => c.name)).toContain('late');
     raw.close();
   });
