@@ -1,7 +1,7 @@
 // Buffered and late readings (issue 12): a data logger that lost its uplink re-sends its buffer;
 // every reading is stored at its own time and evaluated on it, events say when they were learned.
 // Real influxd, real gateway, real MQTT clients over TCP.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -18,12 +18,9 @@ const registry = {
 };
 
 // Rules of this file: an instant COD limit that stays open (clear far below), a sustained ammonia
-// limit (`for` on event time) and a short offline rule, so minutes of outage fit in seconds.
-const CATALOGUE = `items:
-  - { code: PS-01, name: Wastewater COD discharge, sector: pollution_source, basis: "GB 8978-1996", department: Ecology and Environment Bureau }
-  - { code: PS-02, name: Wastewater ammonia nitrogen discharge, sector: pollution_source, basis: "GB 8978-1996", department: Ecology and Environment Bureau }
-  - { code: PS-05, name: Online monitoring data availability, sector: pollution_source, basis: "HJ 212-2017", department: Ecology and Environment Bureau }
-`;
+// limit (`for` on event time) and a short offline rule, so minutes of outage fit in seconds. The
+// shipped catalogue, risk model and inspection policy go beside them.
+const SHIPPED = ['catalogue.yaml', 'risk.yaml', 'inspection-policy.yaml'];
 const RULES = `rules:
   - id: late.cod-instant
     item: PS-01
@@ -67,7 +64,7 @@ function gatewayEnv(): Record<string, string> {
 
 beforeAll(async () => {
   rulesDir = mkdtempSync(join(tmpdir(), 'gw-late-rules-'));
-  writeFileSync(join(rulesDir, 'catalogue.yaml'), CATALOGUE);
+  for (const f of SHIPPED) copyFileSync(join('rules', f), join(rulesDir, f));
   writeFileSync(join(rulesDir, 'late.yaml'), RULES);
   influx = await startTestInfluxd();
   gw = await startTestGateway(gatewayEnv(), registry);
