@@ -4,15 +4,16 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start as startSim } from '../../device-sim/src/index.js';
 import { seriesRows } from '../../gateway/src/storage/index.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { openSse } from '../helpers/sse.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
 
 const SITE = 'ps-001';
-const DEVICES = ['dtu-01', 'dtu-02', 'dtu-03', 'dtu-04', 'dtu-05', 'dtu-06', 'dtu-07', 'dtu-08', 'dtu-09', 'dtu-rec'];
+const DEVICES = ['dtu-01', 'dtu-02', 'dtu-03', 'dtu-04', 'dtu-05', 'dtu-06', 'dtu-07', 'dtu-08', 'dtu-09', 'dtu-10', 'dtu-rec'];
 const registry = {
   sites: [{ id: SITE, name: 'Example wastewater outfall', sector: 'pollution_source' as const, devices: DEVICES.map((id) => ({ id, kind: 'gateway' as const, secret: `${id}-secret` })) }],
 };
@@ -279,6 +280,46 @@ describe('offline and backfill together', () => {
     expect(cod).toMatchObject({ raisedAt: past + 4 * 60_000, late: true, overdue: false });
     expect(cod.detectedAt).toBeGreaterThanOrEqual(reconnected);
     expect((await stored(DEVICE)).length).toBe(10);
+  });
+});
+
+describe('the late event in what subscribers receive', () => {
+  const DEVICE = 'dtu-10';
+  let past: number;
+  let sse: Awaited<ReturnType<typeof openSse>>;
+  let sub: MqttClient;
+  const mqttMessages: any[] = [];
+
+  beforeAll(async () => {
+    sse = await openSse(`${gw.httpUrl}/api/events/stream?site=${SITE}`, { token: TEST_TOKEN });
+    sub = mqtt.connect(gw.mqttUrl, { clientId: 'admin', username: 'admin', password: TEST_TOKEN, reconnectPeriod: 0 });
+    await new Promise<void>((res, rej) => (sub.once('connect', () => res()), sub.once('error', rej)));
+    sub.on('message', (_topic, payload) => mqttMessages.push(JSON.parse(payload.toString('utf8'))));
+    await sub.subscribeAsync(`supervision/events/${SITE}`, { qos: 1 });
+    const dev = await gw.connect(DEVICE);
+    past = Date.now() - 90 * 60_000;
+    await sendInOrder(dev, DEVICE, [40, 160, 40].map((v, i) => ({ ts: past + i * 20_000, metrics: { cod: v } })));
+  });
+
+  afterAll(async () => {
+    sse?.close();
+    await sub?.endAsync(true);
+  });
+
+  const isRaise = (m: any) => m.type === 'raised' && m.event.device === DEVICE && m.event.rule === 'late.cod-instant';
+
+  it('sends the raise over SSE with raisedAt at the reading, detectedAt now and late: true', async () => {
+    const { json } = await sse.until((m) => m.event === 'transition' && isRaise(m.json), 10_000, 'the late raise over SSE');
+    expect(json.event).toMatchObject({ raisedAt: new Date(past + 20_000).toISOString(), late: true });
+    expect(Date.parse(json.event.detectedAt) - Date.parse(json.event.raisedAt)).toBeGreaterThan(80 * 60_000);
+    expect(json.at).toBe(json.event.raisedAt);
+    expect(json.detectedAt).toBe(json.event.detectedAt);
+  });
+
+  it('publishes the raise on supervision/events/{site} with both times and the late mark', async () => {
+    const msg = await eventually(() => mqttMessages.find(isRaise), 10_000, 'the late raise over MQTT');
+    expect(msg.event).toMatchObject({ raisedAt: new Date(past + 20_000).toISOString(), late: true });
+    expect(Date.parse(msg.event.detectedAt)).toBeGreaterThan(Date.parse(msg.event.raisedAt) + 80 * 60_000);
   });
 });
 
