@@ -6,25 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDetections, publishTelemetry } from '../helpers/events.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium's own connections are refused on this
-// closed network and slow every start.
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = resolve('test/e2e/screenshots');
 const UI_TIMEOUT = 10_000;
 
@@ -42,7 +30,7 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'console-e2e-chromium-'));
   const [influxd, browser] = await Promise.all([
     startTestInfluxd('console_e2e'),
-    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Shanghai' }),
+    launchChromium(profile),
   ]);
   influx = influxd;
   context = browser;
