@@ -9,12 +9,14 @@ import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks } from './fanout/index.js';
+import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHealth } from './health.js';
 import { createHistory, type History } from './history.js';
 import { defaultIngestLimits } from './ingest/index.js';
 import { createLiveness } from './liveness/index.js';
-import { brokerCounters, createMetrics, registerGauges, type Logger } from './observability/index.js';
+import { brokerCounters, createMetrics, createRateLimitedLog, registerGauges, type Logger } from './observability/index.js';
 import { createEventActions, createPipeline, historySink, listenerSink, mqttEventSink, mqttSource, sseSink, webhookSink } from './pipeline/index.js';
+import { readQualityEvents } from './quality/index.js';
 import { createRegistryHost } from './registry/index.js';
 import { createRuleHost } from './rule-host.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
@@ -73,6 +75,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const sse = createSseHub();
   const metrics = createMetrics();
   const liveness = createLiveness(history, log('liveness'));
+  const evidence = createEvidenceStore({ dataDir, db, clock, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, capBytes: config.GATEWAY_EVIDENCE_CAP_BYTES, retention: config.GATEWAY_EVIDENCE_RETENTION });
+  const evidenceLog = log('evidence');
+  const picturesDropped = metrics.counter('gateway_evidence_dropped_total', 'Pictures not kept although their detections were, by reason');
+  const pictureLimit = createRateLimitedLog(60_000, clock);
+  const pictureLog = (reason: string, detail: string) => (picturesDropped.inc({ reason }), pictureLimit.shouldLog(`evidence|${reason}`) && evidenceLog.error({ reason, detail }, 'picture not kept'));
 
   // The pipeline every source feeds, and the sinks every transition goes to, in order.
   const pipeline = createPipeline({
@@ -89,7 +96,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
       maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
       maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH,
+      maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES,
     },
+    pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
     overdueLimits: {
       critical: config.GATEWAY_OVERDUE_CRITICAL,
@@ -134,6 +143,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
   });
 
+  const watchEvidence = evidenceCapWatcher(evidence, {
+    isOpen: pipeline.isOpen,
+    apply: (t) => void (pipeline.applySystem(t) && evidenceLog.warn({ usage: evidence.usage() }, t.message)),
+  });
+
   // A registry reload starts the offline clock of new devices and disconnects removed ones.
   registry.onChange((added, removed) => {
     pipeline.expect(added);
@@ -167,7 +181,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     registry: registry.current,
     events,
     devices: liveness.devices,
+    evidence,
     readings: history.enabled ? history : null,
+    qualityEvents: (f) => readQualityEvents(db, f),
     ready: health.ready,
     health: health.health,
   });
@@ -218,7 +234,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // One status point a minute per device heard from, for "last seen" dashboards.
     periodic('status-points', 60_000, () => liveness.statusPoints(clock(), (id) => registry.current().device(id)), logger),
     // RULES.md: offline and clearAfter are checked at least once a second on the gateway clock.
-    periodic('tick', 1000, () => pipeline.tick(clock()), logger),
+    periodic('tick', 1000, () => {
+      const now = clock();
+      pipeline.tick(now);
+      watchEvidence(now);
+    }, logger),
+    // Retention: pictures past their sector's retention and held by no open event are removed.
+    periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), logger),
     // Devices in the registry start their offline clock at start; stopping ends waits for outbox room.
     { name: 'pipeline', start: () => pipeline.expect(registry.current().devices()), stop: () => pipeline.stop() },
   ];

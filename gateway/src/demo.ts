@@ -6,12 +6,15 @@ import { generateRegistry, registryToYaml, start as startSim } from '../../devic
 import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
+import { ensureInfluxdInstalled } from './storage/index.js';
 
 const HELP = `npm run demo: starts the gateway and simulated sites (6 sectors, sensors and cameras)
 with scenarios that drive readings over alarm levels, then prints where to look.
 
 Data, registry and generated API token live in ./data/demo (GATEWAY_DATA_DIR overrides).
 Every gateway setting (see npm start -- --help) applies. DEMO_RATE sets readings/s (default 30).
+Without influxd (InfluxDB 1.x) and INFLUX_URL, the demo installs Debian's influxdb when it runs
+as root with apt-get (DEMO_INSTALL_INFLUXD=no skips that), else prints the command to run.
 Ctrl-C stops both.
 `;
 
@@ -24,6 +27,7 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  ensureInfluxdInstalled({ say: (line) => process.stdout.write(`${line}\n`) });
   const dataDir = resolve(process.env.GATEWAY_DATA_DIR ?? 'data/demo');
   mkdirSync(dataDir, { recursive: true });
   const registryPath = join(dataDir, 'registry.yaml');

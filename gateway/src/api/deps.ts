@@ -5,6 +5,7 @@ import type { Registry } from '../registry/index.js';
 import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
+import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -90,6 +91,10 @@ export interface ApiDeps {
   events: EventStore;
   devices: () => ReadonlyMap<string, DeviceLiveState>;
   readings: ReadingsSource | null;
+  /** Evidence pictures by SHA-256 (GET /api/evidence/:sha256). */
+  evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
+  /** The events of a period for alarm-quality figures (GET /api/alarm-quality). */
+  qualityEvents?: (f: QualityEventFilter) => QualityEvent[];
   health: () => Promise<HealthReport>;
   ready: () => ReadyReport;
   bodyLimit?: number;

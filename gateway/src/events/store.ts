@@ -28,6 +28,13 @@ export interface AppliedTransition {
 interface TransitionDetail {
   disposition?: Disposition;
   threshold?: number | null;
+  /** SHA-256 of the evidence pictures behind a raise or escalation, so the audit chain holds them. */
+  pictures?: string[];
+}
+
+function picturesOf(t: RuleTransition): { pictures?: string[] } {
+  const pictures = [...new Set((t.evidence ?? []).flatMap((e) => (e.picture ? [e.picture] : [])))];
+  return pictures.length ? { pictures } : {};
 }
 
 /** A lifecycle request the event's state does not allow. */
@@ -213,7 +220,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
         evidence,
         recordedAt: opts.clock ? opts.clock() : null,
       });
-      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
+      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t) });
     }
     // The engine can be ahead of the database only if a person resolved the event meanwhile.
     if (!existing) return null;
@@ -225,7 +232,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     // at most one unresolved event per key, and its severity never falls.
     if (severityRank(t.severity) <= severityRank(existing.severity as Severity)) return null;
     q.escalate.run(t.severity, t.value, t.threshold, t.message, t.at, evidence, existing.id);
-    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
+    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t) });
   });
 
   function requireEvent(id: string): EventRow {

@@ -45,6 +45,11 @@ export interface PipelineOptions {
   limits: IngestLimits;
   /** At this many outbox bytes the pipeline applies backpressure and raises storage_backlog. */
   outboxCapBytes: number;
+  /**
+   * Stores a vision message's picture first and returns the message with the picture's hash
+   * on its detections (or a rejection); absent, pictures are ignored.
+   */
+  pictures?: (message: Vision, device: RegisteredDevice) => Promise<Decoded | Rejection>;
   /** Seconds after which an unacknowledged event of a severity is overdue. */
   overdueLimits: Partial<Record<Severity, number>>;
   clock: () => number;
@@ -52,6 +57,8 @@ export interface PipelineOptions {
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+type Vision = Extract<Decoded, { channel: 'vision' }>;
 
 const ROOM_POLL_MS = 250;
 
@@ -107,6 +114,16 @@ export function createPipeline(opts: PipelineOptions) {
     return store.writeDetections(decoded.detections);
   }
 
+  function isOpen(key: string): boolean {
+    return events.unresolvedKeys().includes(key);
+  }
+
+  function applySystem(t: RuleTransition): AppliedTransition | null {
+    const applied = events.applyRuleTransition(t);
+    if (applied) dispatch(applied);
+    return applied;
+  }
+
   async function waitForRoom(): Promise<void> {
     while (outboxFull() && !stopping) await new Promise((r) => setTimeout(r, ROOM_POLL_MS));
     // A message held at the cap while the gateway stops is not acknowledged: the device resends it.
@@ -120,8 +137,16 @@ export function createPipeline(opts: PipelineOptions) {
       if (message.qos === 0) return Promise.resolve({ ok: false, reason: 'outbox_full', detail: 'the outbox is at its cap; InfluxDB is behind' });
       return waitForRoom().then(() => accept(source, device, message));
     }
+    const decoded = decode(device, message, clock());
+    if (decoded.ok && decoded.channel === 'vision' && decoded.picture && opts.pictures) {
+      return opts.pictures(decoded, device).then((d) => proceed(source, device, d));
+    }
+    return proceed(source, device, decoded);
+  }
+
+  /** A decoded message (or its rejection): counted, kept, through the engine; resolves once durable. */
+  function proceed(source: string, device: RegisteredDevice, decoded: Decoded | Rejection): Promise<AcceptResult> {
     const now = clock();
-    const decoded = decode(device, message, now);
     if (!decoded.ok) {
       rejected.inc({ reason: decoded.reason });
       liveness.rejected(device.device);
@@ -154,15 +179,15 @@ export function createPipeline(opts: PipelineOptions) {
       run({ type: 'tick' }, now);
       for (const a of events.markOverdue(opts.overdueLimits, now)) dispatch(a);
       const full = outboxFull();
-      if (full === events.unresolvedKeys().includes(BACKLOG_KEY)) return;
+      if (full === isOpen(BACKLOG_KEY)) return;
       const b = store.backlog();
       const t = backlogTransition(full, b, opts.outboxCapBytes, now);
-      const applied = events.applyRuleTransition(t);
-      if (applied) {
-        logger[full ? 'error' : 'info']({ backlog: b }, t.message);
-        dispatch(applied);
-      }
+      if (applySystem(t)) logger[full ? 'error' : 'info']({ backlog: b }, t.message);
     },
+    /** For built-in system rules (storage backlog, evidence disk full): is the event of this key unresolved? */
+    isOpen,
+    /** Records and fans out a transition of a built-in system rule. */
+    applySystem,
     /** A person resolved an event: the engine forgets it as open, so a new violation raises anew. */
     release(key: string, now: number): void {
       run({ type: 'release', key }, now);

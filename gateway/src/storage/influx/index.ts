@@ -43,5 +43,6 @@ export {
   type PrivateInfluxd,
   type PrivateInfluxdOptions,
 } from './influxd.js';
+export { ensureInfluxdInstalled, type InfluxdInstallOutcome, type InfluxdInstallOptions } from './install.js';
 export { InfluxError, InfluxQueryError, InfluxdNotFound, type InfluxErrorCode } from './errors.js';
 export { redactUrl, type InfluxApi, type InfluxConnection, type InfluxLogger } from './http.js';
