@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker } from './broker/index.js';
+import { createBroker, createLoginBackoff } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
@@ -12,13 +12,14 @@ import { createSseHub, createWebhooks } from './fanout/index.js';
 import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHealth } from './health.js';
 import { createHistory, type History } from './history.js';
-import { defaultIngestLimits } from './ingest/index.js';
+import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
 import { createLiveness } from './liveness/index.js';
 import { brokerCounters, createMetrics, createRateLimitedLog, registerGauges, type Logger } from './observability/index.js';
 import { createEventActions, createPipeline, historySink, listenerSink, mqttEventSink, mqttSource, sseSink, webhookSink } from './pipeline/index.js';
 import { readQualityEvents } from './quality/index.js';
 import { createRegistryHost } from './registry/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createDeviceAuth, httpIngestRoutes } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
 import { createUserStore, loadApiToken } from './users/index.js';
@@ -81,6 +82,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const pictureLimit = createRateLimitedLog(60_000, clock);
   const pictureLog = (reason: string, detail: string) => (picturesDropped.inc({ reason }), pictureLimit.shouldLog(`evidence|${reason}`) && evidenceLog.error({ reason, detail }, 'picture not kept'));
 
+  const limits: IngestLimits = {
+    ...defaultIngestLimits,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+    maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
+    maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
+    maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH,
+    maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES,
+  };
+
   // The pipeline every source feeds, and the sinks every transition goes to, in order.
   const pipeline = createPipeline({
     engine: rules,
@@ -89,15 +100,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     store: history,
     liveness,
     metrics,
-    limits: {
-      ...defaultIngestLimits,
-      maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
-      maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
-      maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
-      maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
-      maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH,
-      maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES,
-    },
+    limits,
     pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
     overdueLimits: {
@@ -164,8 +167,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
     clock,
   });
+  // With a client CA, devices may push over HTTPS with a certificate; people need none.
+  const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
   const api = await buildApi({
-    https,
+    https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
@@ -187,6 +192,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     ready: health.ready,
     health: health.health,
   });
+
+  // Sources: HTTP device push, on the API's server.
+  await api.register(httpIngestRoutes({
+    authenticate: createDeviceAuth({ registry: registry.current, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    accept: (device, decoded, qos) => pipeline.accept('http', device, { decoded, qos: qos === 0 ? 0 : 1 }),
+    busy: pipeline.outboxFull,
+    clock,
+    limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
+    authFailures: metrics.counter('gateway_http_ingest_auth_failures_total', 'Refused device pushes over HTTP, by reason'),
+    logger: log('http-ingest'),
+  }));
 
   // Components, started in this order and stopped in reverse.
   let stopStartedAt = 0;

@@ -20,12 +20,12 @@ import { sendToSinks, type TransitionSink } from './sinks.js';
  */
 export type IngestMessage = { qos: 0 | 1 } & ({ topic: string; payload: Buffer } | { decoded: Decoded | Rejection });
 
-export type AcceptResult =
-  | { ok: true; channel: Decoded['channel'] }
-  /** Bad input: nothing of it was kept; `reason` is also the counter label. */
-  | { ok: false; reason: RejectReason; detail: string }
-  /** At-most-once message refused because the outbox is at its cap. */
-  | { ok: false; reason: 'outbox_full'; detail: string };
+/**
+ * What a message came to: accepted (durable once the promise resolved), or a Rejection with
+ * its reason: bad input (nothing of it was kept; the reason is also the counter label), or
+ * `outbox_full` for an at-most-once message refused at the outbox cap.
+ */
+export type AcceptResult = { ok: true; channel: Decoded['channel'] } | Rejection;
 
 /** What the pipeline writes readings and detections to (the history's outbox). */
 export interface PipelineStore {
