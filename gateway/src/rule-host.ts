@@ -1,4 +1,4 @@
-import type { RuleLevel, RulesView } from './api/index.js';
+import { ruleFacts, type RuleLevel, type RulesView } from './api/index.js';
 import type { Logger } from './observability/index.js';
 import {
   compileRuleSet,
@@ -80,7 +80,7 @@ export function createRuleHost(dir: string, logger: Logger, savedState?: string)
   }
 
   const view: RulesView = {
-    list: () => rules.rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    list: () => rules.rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
     reload: reloadLogged,
     item: (code) => rules.items.get(code),
     levels,
