@@ -18,8 +18,10 @@ import { brokerCounters, createMetrics, createRateLimitedLog, registerGauges, ty
 import { createEventActions, createPipeline, historySink, listenerSink, mqttEventSink, mqttSource, sseSink, webhookSink } from './pipeline/index.js';
 import { readQualityEvents } from './quality/index.js';
 import { createRegistryHost } from './registry/index.js';
+import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
-import { createDeviceAuth, httpIngestRoutes } from './sources/index.js';
+import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
+import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
 import { createUserStore, loadApiToken } from './users/index.js';
@@ -42,6 +44,8 @@ export interface Gateway {
   readonly events: EventStore;
   readonly maintenance: Maintenance;
   readonly history: History;
+  /** Profiles, inspections and risk (issue 16). */
+  readonly supervision: SupervisionHost;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -92,6 +96,24 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES,
   };
 
+  const overdueLimits: Partial<Record<Severity, number>> = {
+    critical: config.GATEWAY_OVERDUE_CRITICAL,
+    major: config.GATEWAY_OVERDUE_MAJOR,
+    warning: config.GATEWAY_OVERDUE_WARNING,
+    info: config.GATEWAY_OVERDUE_INFO,
+  };
+  // Payload profiles: vendor messages (MQTT topics, HTTP paths) turned into the contract's shape.
+  const profilesDir = resolve(config.GATEWAY_PROFILES_DIR);
+  const profiles = createProfiles({
+    dir: profilesDir,
+    logger,
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    maxJsonDepth: limits.maxJsonDepth,
+    onIgnored: ((c) => (profile: string, why: string) => c.inc({ profile, why }))(metrics.counter('gateway_profile_ignored_total', 'Vendor messages accepted and deliberately not turned into data, by profile and why')),
+  });
+  logger.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
+  for (const d of registry.current().devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) logger.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
+
   // The pipeline every source feeds, and the sinks every transition goes to, in order.
   const pipeline = createPipeline({
     engine: rules,
@@ -103,12 +125,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     limits,
     pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
-    overdueLimits: {
-      critical: config.GATEWAY_OVERDUE_CRITICAL,
-      major: config.GATEWAY_OVERDUE_MAJOR,
-      warning: config.GATEWAY_OVERDUE_WARNING,
-      info: config.GATEWAY_OVERDUE_INFO,
-    } satisfies Partial<Record<Severity, number>>,
+    overdueLimits,
+    translate: profiles.fromMqtt,
     clock,
     logger: log('pipeline'),
   });
@@ -157,6 +175,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     for (const id of removed) broker.kick(id);
   });
 
+  // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.
+  const supervision = createSupervisionHost({
+    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    registry: registry.current,
+    rules: () => rules.rules(),
+    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
+    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
+    raise: (t) => pipeline.applySystem(t),
+  });
+
   // The API.
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
@@ -188,6 +216,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     devices: liveness.devices,
     evidence,
     readings: history.enabled ? history : null,
+    supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),
     ready: health.ready,
     health: health.health,
@@ -197,7 +226,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   await api.register(httpIngestRoutes({
     authenticate: createDeviceAuth({ registry: registry.current, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
-    accept: (device, decoded, qos) => pipeline.accept('http', device, { decoded, qos: qos === 0 ? 0 : 1 }),
+    // A decoded message is never `ignored` (profiles decide that before), so the result is an Outcome.
+    accept: (device, decoded, qos) => pipeline.accept('http', device, { decoded, qos: qos === 0 ? 0 : 1 }) as Promise<Outcome>,
+    translate: profiles.fromHttp,
     busy: pipeline.outboxFull,
     clock,
     limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
@@ -222,6 +253,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // which bounds what a crash loses (open events themselves are in the database at once).
     { name: 'engine-state', stop: () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()) },
     periodic('engine-state-save', 30_000, () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()), logger),
+    { name: 'supervision', start: () => supervision.start(), stop: () => supervision.stop() },
     { name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() },
     {
       name: 'api',
@@ -248,6 +280,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     { name: 'sse', stop: () => sse.closeAll() },
     watchFile('registry-watcher', registry.path, 'use POST /api/registry/reload', registry.reload, log('registry')),
     rules.watcher(),
+    {
+      name: 'profiles-watcher',
+      start: () => profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged'))),
+      stop: () => profiles.close(),
+    },
     // One status point a minute per device heard from, for "last seen" dashboards.
     periodic('status-points', 60_000, () => liveness.statusPoints(clock(), (id) => registry.current().device(id)), logger),
     // RULES.md: offline and clearAfter are checked at least once a second on the gateway clock.
@@ -268,6 +305,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     maintenance,
     history,
+    supervision,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -44,6 +44,7 @@ export const configSchema = z.object({
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_RULES_DIR: z.string().min(1).default('./rules'),
   GATEWAY_REGISTRY: z.string().min(1).default('./registry.yaml'),
+  GATEWAY_PROFILES_DIR: z.string().min(1).default('./profiles'),
   GATEWAY_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   GATEWAY_MAX_CLOCK_SKEW: duration.default(5 * 60_000),
   GATEWAY_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
@@ -52,6 +53,9 @@ export const configSchema = z.object({
   GATEWAY_OVERDUE_WARNING: durationOrOff.default(60 * 60_000),
   GATEWAY_OVERDUE_INFO: durationOrOff.default(0),
   GATEWAY_WEBHOOK_MIN_RETRY: duration.default(1000),
+  // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
+  GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),
+  GATEWAY_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),

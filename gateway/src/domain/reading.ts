@@ -29,6 +29,7 @@ export interface Detection extends DeviceRef {
   type: DetectionType;
   confidence: number;
   bbox?: [number, number, number, number];
+  zones?: string[];
   snapshot?: string;
   /** SHA-256 of the picture kept as evidence (GET /api/evidence/:sha256). */
   picture?: string;

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
-/** The content of one audit row: an event transition or a maintenance-window change. */
+export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user'] as const;
+
+/** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step or an inspector's declaration. */
 export interface AuditEntry {
-  kind: 'transition' | 'maintenance';
+  kind: (typeof AUDIT_KINDS)[number];
   eventId: string | null;
   windowId: string | null;
   site: string;

@@ -16,6 +16,7 @@ export const evidenceItemSchema = z.object({
   snapshot: z.string().optional(),
   /** SHA-256 of the evidence picture (GET /api/evidence/:sha256). */
   picture: z.string().optional(),
+  zones: z.array(z.string()).optional(),
 });
 
 /** A supervision event as the API returns it. */

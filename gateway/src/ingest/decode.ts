@@ -40,6 +40,7 @@ export type RejectReason =
   | 'picture_type_mismatch'
   | 'invalid_profile_message'
   | 'foreign_device'
+  | 'invalid_xml'
   | 'outbox_full';
 
 export interface Rejection {
@@ -212,6 +213,7 @@ export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, rec
       type: d.type,
       confidence: d.confidence,
       ...(d.bbox ? { bbox: d.bbox } : {}),
+      ...(d.zones ? { zones: d.zones } : {}),
       ...(p.data.snapshot ? { snapshot: p.data.snapshot } : {}),
       ts: time.ts,
       receivedAt,

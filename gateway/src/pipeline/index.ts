@@ -22,7 +22,7 @@
 //      resolves `ok: false`; do not acknowledge when it rejects.
 //   4. A source with connections reports them with `pipeline.connection(device, online)`
 //      (offline rules and device_status); the gateway passes `pipeline` to sources in app.ts.
-export { createPipeline, type Pipeline, type PipelineOptions, type PipelineStore, type IngestMessage, type AcceptResult } from './pipeline.js';
+export { createPipeline, type Pipeline, type PipelineOptions, type PipelineStore, type IngestMessage, type AcceptResult, type Ignored } from './pipeline.js';
 export { type TransitionSink } from './sinks.js';
 export { historySink, sseSink, mqttEventSink, webhookSink, listenerSink } from './fanout-sinks.js';
 export { createEventActions } from './actions.js';

@@ -25,7 +25,10 @@ export type IngestMessage = { qos: 0 | 1 } & ({ topic: string; payload: Buffer }
  * its reason: bad input (nothing of it was kept; the reason is also the counter label), or
  * `outbox_full` for an at-most-once message refused at the outbox cap.
  */
-export type AcceptResult = { ok: true; channel: Decoded['channel'] } | Rejection;
+export type AcceptResult = { ok: true; channel: Decoded['channel'] } | Rejection | Ignored;
+
+/** A vendor message a payload profile accepted and deliberately turned into no data. */
+export type Ignored = { ok: true; ignored: string };
 
 /** What the pipeline writes readings and detections to (the history's outbox). */
 export interface PipelineStore {
@@ -45,6 +48,11 @@ export interface PipelineOptions {
   limits: IngestLimits;
   /** At this many outbox bytes the pipeline applies backpressure and raises storage_backlog. */
   outboxCapBytes: number;
+  /**
+   * Payload profiles: a vendor message on a topic turned into the contract's shape, or
+   * `{ ignored }`, or null when no profile applies (the topic contract then decodes it).
+   */
+  translate?: (device: RegisteredDevice, topic: string, payload: Buffer, now: number) => Decoded | Rejection | { ignored: string } | null;
   /**
    * Stores a vision message's picture first and returns the message with the picture's hash
    * on its detections (or a rejection); absent, pictures are ignored.
@@ -98,8 +106,9 @@ export function createPipeline(opts: PipelineOptions) {
     return applied;
   }
 
-  function decode(device: RegisteredDevice, message: IngestMessage, now: number): Decoded | Rejection {
-    return 'decoded' in message ? message.decoded : decodeMessage(message.topic, message.payload, device, now, limits);
+  function decode(device: RegisteredDevice, message: IngestMessage, now: number): Decoded | Rejection | { ignored: string } {
+    if ('decoded' in message) return message.decoded;
+    return opts.translate?.(device, message.topic, message.payload, now) ?? decodeMessage(message.topic, message.payload, device, now, limits);
   }
 
   /** Writes what was decoded and updates liveness; resolves when it is durable. */
@@ -138,6 +147,7 @@ export function createPipeline(opts: PipelineOptions) {
       return waitForRoom().then(() => accept(source, device, message));
     }
     const decoded = decode(device, message, clock());
+    if ('ignored' in decoded) return Promise.resolve({ ok: true, ignored: decoded.ignored });
     if (decoded.ok && decoded.channel === 'vision' && decoded.picture && opts.pictures) {
       return opts.pictures(decoded, device).then((d) => proceed(source, device, d));
     }
