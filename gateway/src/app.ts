@@ -253,7 +253,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // which bounds what a crash loses (open events themselves are in the database at once).
     { name: 'engine-state', stop: () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()) },
     periodic('engine-state-save', 30_000, () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()), logger),
-    { name: 'supervision', start: () => supervision.start(), stop: () => supervision.stop() },
     { name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() },
     {
       name: 'api',
@@ -297,6 +296,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), logger),
     // Devices in the registry start their offline clock at start; stopping ends waits for outbox room.
     { name: 'pipeline', start: () => pipeline.expect(registry.current().devices()), stop: () => pipeline.stop() },
+    // Risk and inspections start last: their first pass reads what the parts above serve.
+    { name: 'supervision', start: () => supervision.start(), stop: () => supervision.stop() },
   ];
 
   return {
