@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
-import { createBroker, type Broker } from './broker/index.js';
+import { buildApi, ruleFacts, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
+import { createBroker, createLoginBackoff, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks, transitionMessage } from './fanout/index.js';
+import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHistory, type History } from './history.js';
-import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
+import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection } from './ingest/index.js';
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
 import { createUserStore, type Principal } from './users/index.js';
@@ -131,7 +133,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
     maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH,
+    maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES,
   };
+  const evidence = createEvidenceStore({ dataDir, db, clock, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, capBytes: config.GATEWAY_EVIDENCE_CAP_BYTES, retention: config.GATEWAY_EVIDENCE_RETENTION });
+  const picturesDropped = metrics.counter('gateway_evidence_dropped_total', 'Pictures not kept although their detections were, by reason');
+  const pictureLog = (reason: string, detail: string) => (picturesDropped.inc({ reason }), rejectLog.shouldLog(`evidence|${reason}`) && logger.error({ reason, detail }, 'picture not kept'));
   const overdueLimits: Partial<Record<Severity, number>> = {
     critical: config.GATEWAY_OVERDUE_CRITICAL,
     major: config.GATEWAY_OVERDUE_MAJOR,
@@ -185,7 +191,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return waitForRoom().then(() => onPublish(device, topic, payload, qos));
     }
     const now = clock();
-    const decoded = decodeMessage(topic, payload, device, now, limits);
+    const r = accept(device, decodeMessage(topic, payload, device, now, limits), qos);
+    if (r instanceof Promise) return r.then(() => undefined);
+  }
+
+  /** A decoded message (or its rejection) from any source; resolves with its outcome once durable. */
+  function accept(device: RegisteredDevice, decoded: Decoded | Rejection, qos: number): Outcome | Promise<Outcome> {
+    if (decoded.ok && decoded.channel === 'vision' && decoded.picture) {
+      return keepPicture(evidence, decoded, device, pictureLog).then((d) => accept(device, d, qos));
+    }
+    const now = clock();
     const state = liveOf(device.device);
     if (!decoded.ok) {
       rejected.inc({ reason: decoded.reason });
@@ -193,7 +208,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (rejectLog.shouldLog(device.device)) {
         logger.warn({ site: device.site, device: device.device, reason: decoded.reason, detail: decoded.detail }, 'message rejected');
       }
-      return;
+      return decoded;
     }
     acceptedBy[decoded.channel].inc();
     state.lastSeen = now;
@@ -212,11 +227,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       durable = history.writeDetections(decoded.detections);
     }
     for (const input of inputsFor(decoded, device)) runEngine(input, now);
+    const outcome: Outcome = { ok: true, channel: decoded.channel };
     if (qos === 0) {
       durable.catch((err) => logger.error({ err }, 'outbox write failed'));
-      return;
+      return outcome;
     }
-    return durable;
+    return durable.then(() => outcome);
   }
 
   async function waitForRoom(): Promise<void> {
@@ -254,6 +270,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       dispatch(applied);
     }
   }
+
+  const watchEvidence = evidenceCapWatcher(evidence, {
+    isOpen: (key) => events.unresolvedKeys().includes(key),
+    apply: (t) => {
+      const a = events.applyRuleTransition(t);
+      if (a) (logger.warn({ usage: evidence.usage() }, t.message), dispatch(a));
+    },
+  });
 
   function onConnection(device: RegisteredDevice, online: boolean) {
     const state = liveOf(device.device);
@@ -331,7 +355,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const rulesView: RulesView = {
-    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
     reload: () => {
       const r = host.reload();
       if (r.ok) logger.info(r, 'rules reloaded');
@@ -365,9 +389,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
+  // With a client CA, devices may push over HTTPS with a certificate; people need none.
+  const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
   const startedAt = clock();
   const api = await buildApi({
-    https,
+    https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
@@ -383,6 +409,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     registry: () => registry,
     events,
     devices: () => live,
+    evidence,
     readings: history.enabled ? history : null,
     qualityEvents: (f) => readQualityEvents(db, f),
     ready: () => {
@@ -404,6 +431,17 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       };
     },
   });
+
+  await api.register(httpIngestRoutes({
+    authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    accept,
+    busy: outboxFull,
+    clock,
+    limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
+    authFailures: metrics.counter('gateway_http_ingest_auth_failures_total', 'Refused device pushes over HTTP, by reason'),
+    logger: logger.child({ module: 'http-ingest' }),
+  }));
 
   const timers: NodeJS.Timeout[] = [];
   const watchers: FSWatcher[] = [];
@@ -469,7 +507,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         runEngine({ type: 'tick' }, t);
         for (const a of events.markOverdue(overdueLimits, t)) dispatch(a);
         watchBacklog(t);
+        watchEvidence(t);
       });
+      // Retention: pictures past their sector's retention and held by no open event are removed.
+      every(3_600_000, () => void evidence.sweep().catch((err) => logger.error({ err }, 'evidence sweep failed')));
       // Engine state is saved on a graceful stop; saving it every 30 s too bounds what a crash
       // loses (open events themselves are in the database at once).
       every(30_000, () => kvSet(db, ENGINE_STATE_KEY, host.snapshot()));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retentionSchema } from './evidence/retention.js';
 
 const port = z.coerce.number({ error: 'must be a port number 0-65535' }).int().min(0).max(65535);
 // A port, or "off" (null) for a listener that can be switched off.
@@ -54,6 +55,13 @@ export const configSchema = z.object({
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),
+  // Evidence pictures (issue 14): largest picture, total cap, per-sector retention (sector=<days>d,...).
+  GATEWAY_EVIDENCE_MAX_BYTES: positiveInt(64 * 1024 * 1024).default(2 * 1024 * 1024),
+  GATEWAY_EVIDENCE_CAP_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 ** 3),
+  GATEWAY_EVIDENCE_RETENTION: retentionSchema,
+  // HTTP device push (POST /ingest/v1/...): payloads per array body, and the largest body.
+  GATEWAY_INGEST_MAX_ITEMS: positiveInt(10_000).default(100),
+  GATEWAY_INGEST_MAX_BODY_BYTES: positiveInt(256 * 1024 * 1024).default(4 * 1024 * 1024),
   GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
   INFLUX_API: z.enum(['v1', 'v2']).optional(),

@@ -213,12 +213,12 @@ describe('requests the lifecycle refuses', () => {
   });
 
   it('pages through events with nextCursor, newest first, without repeating or skipping one', async () => {
-    const all = (await gw.api('/api/events?limit=1000')).body.events.map((e: { id: string }) => e.id);
+    const all = (await gw.api('/api/events?order=newest&limit=1000')).body.events.map((e: { id: string }) => e.id);
     expect(all.length).toBeGreaterThan(4);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { events: Array<{ id: string }>; nextCursor: string | null } } = await gw.api(`/api/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { body: { events: Array<{ id: string }>; nextCursor: string | null } } = await gw.api(`/api/events?order=newest&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       seen.push(...res.body.events.map((e) => e.id));
       cursor = res.body.nextCursor;
     } while (cursor);

@@ -7,6 +7,7 @@ import { alarmQualityRoutes } from './routes/alarm-quality.js';
 import { auditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
 import { eventRoutes } from './routes/events.js';
+import { evidenceRoutes } from './routes/evidence.js';
 import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
@@ -15,6 +16,7 @@ import { ruleRoutes } from './routes/rules.js';
 import { registryRoutes, siteRoutes } from './routes/sites.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
+import { vocabularyRoutes } from './routes/vocabulary.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
@@ -40,7 +42,7 @@ export async function buildApi(deps: ApiDeps) {
   });
   installAuth(app, deps.users.authenticate);
 
-  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, consoleRoutes]) {
+  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, evidenceRoutes, vocabularyRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
   return app;

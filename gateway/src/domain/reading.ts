@@ -30,6 +30,8 @@ export interface Detection extends DeviceRef {
   confidence: number;
   bbox?: [number, number, number, number];
   snapshot?: string;
+  /** SHA-256 of the picture kept as evidence (GET /api/evidence/:sha256). */
+  picture?: string;
   ts: number;
   receivedAt: number;
   skewed: boolean;

@@ -14,6 +14,8 @@ export const evidenceItemSchema = z.object({
   confidence: z.number(),
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
   snapshot: z.string().optional(),
+  /** SHA-256 of the evidence picture (GET /api/evidence/:sha256). */
+  picture: z.string().optional(),
 });
 
 /** A supervision event as the API returns it. */

@@ -3,6 +3,7 @@ import { severityRank, type Severity } from '../domain/index.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
 import { createAuditLog, type AuditLog, type AuditRecord } from './audit.js';
+import { createEventQuery } from './query.js';
 import type { Disposition, EventDetail, EventState, SupervisionEvent, TransitionRecord, TransitionType } from './schema.js';
 
 export interface EventFilter {
@@ -28,6 +29,13 @@ export interface AppliedTransition {
 interface TransitionDetail {
   disposition?: Disposition;
   threshold?: number | null;
+  /** SHA-256 of the evidence pictures behind a raise or escalation, so the audit chain holds them. */
+  pictures?: string[];
+}
+
+function picturesOf(t: RuleTransition): { pictures?: string[] } {
+  const pictures = [...new Set((t.evidence ?? []).flatMap((e) => (e.picture ? [e.picture] : [])))];
+  return pictures.length ? { pictures } : {};
 }
 
 /** A lifecycle request the event's state does not allow. */
@@ -213,7 +221,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
         evidence,
         recordedAt: opts.clock ? opts.clock() : null,
       });
-      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
+      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t) });
     }
     // The engine can be ahead of the database only if a person resolved the event meanwhile.
     if (!existing) return null;
@@ -225,7 +233,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     // at most one unresolved event per key, and its severity never falls.
     if (severityRank(t.severity) <= severityRank(existing.severity as Severity)) return null;
     q.escalate.run(t.severity, t.value, t.threshold, t.message, t.at, evidence, existing.id);
-    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold });
+    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t) });
   });
 
   function requireEvent(id: string): EventRow {
@@ -329,8 +337,11 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return out;
   }
 
+  const query = createEventQuery(db, toEvent);
   return {
     audit,
+    // The wall's paged, prioritised list and its true counts.
+    ...query,
 
     /** Applies one transition decided by the rule engine. */
     applyRuleTransition: (t: RuleTransition): AppliedTransition | null => applyRuleTx(t),
@@ -354,27 +365,10 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
       };
     },
 
+    /** Newest first; `before` is the keyset cursor of the export and older callers. */
     list(f: EventFilter): SupervisionEvent[] {
-      const where: string[] = [];
-      const params: Record<string, string | number> = {};
-      if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
-      if (f.sites !== undefined) {
-        const names = f.sites.map((s, i) => ((params[`s${i}`] = s), `@s${i}`));
-        where.push(names.length ? `site IN (${names.join(', ')})` : '0');
-      }
-      if (f.device !== undefined) (where.push('device = @device'), (params.device = f.device));
-      if (f.state !== undefined) (where.push('state = @state'), (params.state = f.state));
-      if (f.severity !== undefined) (where.push('severity = @severity'), (params.severity = f.severity));
-      if (f.since !== undefined) (where.push('raised_at >= @since'), (params.since = f.since));
-      if (f.until !== undefined) (where.push('raised_at < @until'), (params.until = f.until));
-      if (f.before !== undefined) {
-        where.push('(raised_at < @bAt OR (raised_at = @bAt AND id < @bId))');
-        params.bAt = f.before.raisedAt;
-        params.bId = f.before.id;
-      }
-      params.limit = f.limit;
-      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT @limit`;
-      return (db.prepare(sql).all(params) as EventRow[]).map(toEvent);
+      const { before, ...rest } = f;
+      return query.page({ ...rest, order: 'newest', ...(before ? { after: [before.raisedAt, before.id] } : {}) }).events;
     },
 
     /** Transitions after an audit sequence number (SSE catch-up), oldest first, suppressed events left out. */

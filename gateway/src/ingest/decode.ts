@@ -12,6 +12,8 @@ export interface IngestLimits {
   maxJsonDepth: number;
   /** A payload `ts` further than this from the gateway clock is replaced by the arrival time. */
   maxClockSkewMs: number;
+  /** Largest evidence picture (decoded bytes); a vision payload may be larger by its base64. */
+  maxPictureBytes: number;
 }
 
 export const defaultIngestLimits: IngestLimits = {
@@ -20,6 +22,7 @@ export const defaultIngestLimits: IngestLimits = {
   maxDetectionsPerMessage: 100,
   maxJsonDepth: 8,
   maxClockSkewMs: 5 * 60_000,
+  maxPictureBytes: 2 * 1024 * 1024,
 };
 
 export type RejectReason =
@@ -31,7 +34,13 @@ export type RejectReason =
   | 'invalid_json'
   | 'invalid_payload'
   | 'too_many_metrics'
-  | 'too_many_detections';
+  | 'too_many_detections'
+  | 'picture_too_large'
+  | 'not_a_picture'
+  | 'picture_type_mismatch'
+  | 'invalid_profile_message'
+  | 'foreign_device'
+  | 'outbox_full';
 
 export interface Rejection {
   ok: false;
@@ -41,7 +50,7 @@ export interface Rejection {
 
 export type Decoded =
   | { ok: true; channel: 'telemetry'; readings: Reading[] }
-  | { ok: true; channel: 'vision'; camera: string; detections: Detection[] }
+  | { ok: true; channel: 'vision'; camera: string; detections: Detection[]; picture?: { contentType: string; data: Buffer } }
   | { ok: true; channel: 'status'; status: DeviceStatus };
 
 // Keys that reach object prototypes in careless code downstream; refused outright (cheap byte scan).
@@ -111,8 +120,10 @@ export function decodeMessage(
     }
     channel = parsedTopic.channel;
   }
-  if (payload.length > limits.maxPayloadBytes) {
-    return reject('payload_too_large', `payload is ${payload.length} bytes, the limit is ${limits.maxPayloadBytes}`);
+  // A vision message may carry its picture in base64 (4 characters per 3 bytes) beyond the usual limit.
+  const max = channel === 'vision' ? limits.maxPayloadBytes + Math.ceil(limits.maxPictureBytes / 3) * 4 : limits.maxPayloadBytes;
+  if (payload.length > max) {
+    return reject('payload_too_large', `payload is ${payload.length} bytes, the limit is ${max}`);
   }
   if (jsonDepthExceeds(payload, limits.maxJsonDepth)) {
     return reject('json_too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth}`);
@@ -157,7 +168,8 @@ function fastTelemetry(json: unknown): { ts?: number; metrics: Record<string, nu
 
 export { fastTelemetry as fastTelemetryForTest };
 
-function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
+/** Decodes an already parsed payload of a channel (profiles and HTTP ingest arrive here). */
+export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
   if (channel === 'telemetry') {
     const fast = fastTelemetry(json);
     const p = fast ? { success: true as const, data: fast as z.infer<typeof telemetryPayloadSchema> } : telemetryPayloadSchema.safeParse(json);
@@ -205,7 +217,8 @@ function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt
       receivedAt,
       skewed: time.skewed,
     }));
-    return { ok: true, channel, camera: p.data.camera, detections };
+    const picture = p.data.picture ? { contentType: p.data.picture.contentType, data: Buffer.from(p.data.picture.data, 'base64') } : undefined;
+    return picture ? { ok: true, channel, camera: p.data.camera, detections, picture } : { ok: true, channel, camera: p.data.camera, detections };
   }
   const p = statusPayloadSchema.safeParse(json);
   if (!p.success) return reject('invalid_payload', describe(p.error));

@@ -21,6 +21,14 @@ export const telemetryPayloadSchema = z
   })
   .strict();
 
+// The evidence picture carried in JSON; its bytes are checked (size, magic) where it is stored.
+export const pictureSchema = z
+  .object({
+    contentType: z.enum(['image/jpeg', 'image/png', 'image/webp']),
+    data: z.base64('must be base64'),
+  })
+  .strict();
+
 export const visionPayloadSchema = z
   .object({
     ts: timestampSchema.optional(),
@@ -35,6 +43,7 @@ export const visionPayloadSchema = z
         .strict(),
     ),
     snapshot: z.string().max(2048).regex(/^[^\s]+$/, 'must be a URI without spaces').optional(),
+    picture: pictureSchema.optional(),
   })
   .strict();
 

@@ -19,6 +19,8 @@ export interface EvidenceItem {
   confidence: number;
   bbox?: [number, number, number, number];
   snapshot?: string;
+  /** SHA-256 of the evidence picture. */
+  picture?: string;
 }
 
 export interface RuleTransition {

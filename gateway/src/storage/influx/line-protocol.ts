@@ -145,7 +145,7 @@ export function telemetryLines(readings: readonly TelemetryReading[]): string[] 
   return lines;
 }
 
-export type DetectionInput = Pick<Detection, 'site' | 'device' | 'camera' | 'type' | 'confidence' | 'snapshot' | 'ts'>;
+export type DetectionInput = Pick<Detection, 'site' | 'device' | 'camera' | 'type' | 'confidence' | 'snapshot' | 'picture' | 'ts'>;
 
 /** One line per detection; same camera + type + ms in one call get 1 ns, 2 ns... offsets. */
 export function detectionLines(detections: readonly DetectionInput[]): string[] {
@@ -157,6 +157,7 @@ export function detectionLines(detections: readonly DetectionInput[]): string[] 
     seen.set(key, n + 1);
     let fields = Number.isFinite(d.confidence) ? `confidence=${float(d.confidence)}` : '';
     if (d.snapshot !== undefined) fields += `${fields === '' ? '' : ','}snapshot=${quoteString(d.snapshot)}`;
+    if (d.picture !== undefined) fields += `${fields === '' ? '' : ','}picture=${quoteString(d.picture)}`;
     if (fields === '') continue; // nothing storable (validated detections always have a confidence)
     lines.push(
       `${MEASUREMENT.detection}${tag('site', d.site)}${tag('device', d.device)}${tag('camera', d.camera)}${tag('type', d.type)}` +
