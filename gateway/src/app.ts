@@ -13,6 +13,8 @@ import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, ty
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
+import { createBacktestService } from './rules/backtest-service.js';
+import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createRuleHost } from './rule-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
@@ -391,6 +393,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
   // With a client CA, devices may push over HTTPS with a certificate; people need none.
   const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
+  // Backtests read history from InfluxDB in a worker thread; their approvals go into the audit trail.
+  const backtests = history.url === null ? undefined : createBacktestService({
+    rulesDir,
+    workDir: join(dataDir, 'backtests'),
+    baseJob: () => ({ registryPath, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD } }),
+    current: () => host.rules().set,
+    run: (job, onProgress) => runBacktestInWorker(job, onProgress),
+    reload: () => rulesView.reload(),
+    audit: (r) => void events.audit.append({ kind: 'rules', eventId: null, windowId: null, site: 'gateway', device: null, type: r.type, at: r.at, actor: r.actor, note: r.note, severity: null, value: null, detail: r.detail }),
+    kv: { get: (k) => kvGet(db, k), set: (k, v) => kvSet(db, k, v) },
+    clock,
+  });
   const startedAt = clock();
   const api = await buildApi({
     https: httpsDevices,
@@ -412,6 +426,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     evidence,
     readings: history.enabled ? history : null,
     qualityEvents: (f) => readQualityEvents(db, f),
+    backtests,
+    rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',
     ready: () => {
       const b = history.backlog();
       return {
@@ -525,7 +541,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           }
         }
       });
-      host.watch(rulesView.reload);
+      if (config.GATEWAY_RULES_APPROVAL !== 'required') host.watch(rulesView.reload);
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };

@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { alarmQualityRoutes } from './routes/alarm-quality.js';
 import { auditRoutes } from './routes/audit.js';
+import { backtestRoutes } from './routes/backtests.js';
 import { consoleRoutes } from './routes/console.js';
 import { eventRoutes } from './routes/events.js';
 import { evidenceRoutes } from './routes/evidence.js';
@@ -42,7 +43,7 @@ export async function buildApi(deps: ApiDeps) {
   });
   installAuth(app, deps.users.authenticate);
 
-  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, evidenceRoutes, vocabularyRoutes, consoleRoutes]) {
+  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, backtestRoutes, evidenceRoutes, vocabularyRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
   return app;

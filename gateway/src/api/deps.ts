@@ -6,6 +6,7 @@ import type { AppliedTransition, Disposition, EventStore, Maintenance } from '..
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
 import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
+import type { BacktestService } from '../rules/backtest-service.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -111,6 +112,10 @@ export interface ApiDeps {
   evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
   /** The events of a period for alarm-quality figures (GET /api/alarm-quality). */
   qualityEvents?: (f: QualityEventFilter) => QualityEvent[];
+  /** Backtests and approvals of rule changes; absent when history is off. */
+  backtests?: BacktestService;
+  /** GATEWAY_RULES_APPROVAL=required: POST /api/rules/reload is refused (rules change through an approved backtest). */
+  rulesApprovalRequired?: boolean;
   health: () => Promise<HealthReport>;
   ready: () => ReadyReport;
   bodyLimit?: number;

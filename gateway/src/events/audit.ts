@@ -3,7 +3,8 @@ import type { StateDb } from '../storage/index.js';
 
 /** The content of one audit row: an event transition or a maintenance-window change. */
 export interface AuditEntry {
-  kind: 'transition' | 'maintenance';
+  /** `rules`: backtests, their approvals and the reloads they allowed. */
+  kind: 'transition' | 'maintenance' | 'rules';
   eventId: string | null;
   windowId: string | null;
   site: string;
