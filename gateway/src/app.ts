@@ -338,6 +338,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return a;
     },
     close: (id, by, disposition, note) => fanOutAction(events.close(id, by.user, disposition, note, clock()))!,
+    refer: (id, by, department, note) => fanOutAction(events.refer(id, by.user, department, note, clock()))!,
   };
 
   /**

@@ -52,6 +52,8 @@ export interface EventActions {
   comment(id: string, by: Principal, note: string): AppliedTransition;
   resolve(id: string, by: Principal, note: string): AppliedTransition;
   close(id: string, by: Principal, disposition: Disposition, note: string): AppliedTransition;
+  /** Hands the event to another department (issue 16); absent where the gateway has no departments. */
+  refer?(id: string, by: Principal, department: string, note: string): AppliedTransition;
 }
 
 export interface RulesView {
