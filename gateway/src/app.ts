@@ -98,6 +98,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -133,6 +134,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits: IngestLimits = {
     ...defaultIngestLimits,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxBackfillMs: config.GATEWAY_MAX_BACKFILL,
     maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,

@@ -39,7 +39,12 @@ export const supervisionEventSchema = z.object({
   threshold: z.number().nullable(),
   message: z.string(),
   state: eventStateSchema,
+  /** Event time of the raise: the time of the readings that raised it (ms since epoch). */
   raisedAt: z.number(),
+  /** The gateway clock when it was raised: when it could first be seen. Overdue counts from here. */
+  detectedAt: z.number(),
+  /** raisedAt and detectedAt differ by more than the clock skew: raised from buffered (late) data. */
+  late: z.boolean(),
   updatedAt: z.number(),
   acknowledgedAt: z.number().nullable(),
   resolvedAt: z.number().nullable(),
@@ -62,7 +67,10 @@ export const transitionRecordSchema = z.object({
   site: z.string(),
   device: z.string(),
   type: transitionTypeSchema,
+  /** When it happened: event time for what the rules decided, the gateway clock for people's actions. */
   at: z.number(),
+  /** The gateway clock when it was recorded (equals `at` unless decided from late data). */
+  detectedAt: z.number(),
   actor: z.string(),
   note: z.string().nullable(),
   severity: severitySchema,
