@@ -5,6 +5,7 @@ import type { Registry } from '../registry/index.js';
 import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
+import type { SupervisionApi } from './supervision-deps.js';
 import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
 import type { BacktestService } from '../rules/backtest-service.js';
 
@@ -52,6 +53,8 @@ export interface EventActions {
   comment(id: string, by: Principal, note: string): AppliedTransition;
   resolve(id: string, by: Principal, note: string): AppliedTransition;
   close(id: string, by: Principal, disposition: Disposition, note: string): AppliedTransition;
+  /** Hands the event to another department (issue 16); absent where the gateway has no departments. */
+  refer?(id: string, by: Principal, department: string, note: string): AppliedTransition;
 }
 
 export interface RulesView {
@@ -123,4 +126,6 @@ export interface ApiDeps {
   maxPage?: number;
   /** Serve HTTPS with this certificate. */
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
+  /** Risk, inspections, profiles and the public pages (issue 16). */
+  supervision?: SupervisionApi;
 }
