@@ -423,6 +423,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     devices: () => live,
     evidence,
+    profiles,
     readings: history.enabled ? history : null,
     qualityEvents: (f) => readQualityEvents(db, f),
     ready: () => {
