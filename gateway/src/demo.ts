@@ -72,7 +72,8 @@ async function main(): Promise<number> {
 
   const sim = await startSim({
     url: mqttUrl,
-    registry: registryPath,
+    // The vendor devices are played by the vendor simulator below, not by this one.
+    registry: { sites: current.sites.filter((s) => s.id !== vendorSite.id) },
     rate,
     qos: 1,
     quiet: true,
