@@ -98,7 +98,7 @@ export async function startVendorSim(o: VendorSimOptions): Promise<{ stop(): Pro
         // A slow leak every few minutes: GAS_LEL climbs past the 25 %LEL warning, then falls back.
         const phase = tick++ % 36;
         const lel = phase >= 6 && phase < 14 ? 10 + (phase - 5) * 3 : 8 + rng.next() * 3;
-        await c.publishAsync(`${prefix}/dtu/data`, dtuMessage({ sn: `SIM-${d.device}`, at: Date.now(), points: { GAS_LEL: lel, TT101: 24 + rng.next() * 2, PT101: 1200 + rng.next() * 50 } }), { qos: 1 });
+        await c.publishAsync(`${prefix}/dtu/data`, dtuMessage({ sn: `SIM-${d.device}`, at: Date.now(), points: { GAS_LEL: lel, TT101: 24 + rng.next() * 2, PT101: 600 + rng.next() * 40 } }), { qos: 1 });
         stats.mqtt++;
       });
     } else {
