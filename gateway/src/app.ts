@@ -13,8 +13,11 @@ import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, ty
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
+import { createBacktestService } from './rules/backtest-service.js';
+import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
@@ -38,6 +41,8 @@ export interface Gateway {
   readonly events: EventStore;
   readonly maintenance: Maintenance;
   readonly history: History;
+  /** Profiles, inspections and risk (issue 16). */
+  readonly supervision: SupervisionHost;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -95,6 +100,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -130,6 +136,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits: IngestLimits = {
     ...defaultIngestLimits,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxBackfillMs: config.GATEWAY_MAX_BACKFILL,
     maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
@@ -335,6 +342,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return a;
     },
     close: (id, by, disposition, note) => fanOutAction(events.close(id, by.user, disposition, note, clock()))!,
+    refer: (id, by, department, note) => fanOutAction(events.refer(id, by.user, department, note, clock()))!,
   };
 
   /**
@@ -400,10 +408,31 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  const supervision = createSupervisionHost({
+    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    registry: () => registry,
+    rules: () => host.rules(),
+    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
+    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
+    raise: (t) => fanOutAction(events.applyRuleTransition(t)),
+  });
+
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
   // With a client CA, devices may push over HTTPS with a certificate; people need none.
   const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
+  // Backtests read history from InfluxDB in a worker thread; their approvals go into the audit trail.
+  const backtests = history.url === null ? undefined : createBacktestService({
+    rulesDir,
+    workDir: join(dataDir, 'backtests'),
+    baseJob: () => ({ registryPath, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD } }),
+    current: () => host.rules().set,
+    run: (job, onProgress) => runBacktestInWorker(job, onProgress),
+    reload: () => rulesView.reload(),
+    audit: (r) => void events.audit.append({ kind: 'rules', eventId: null, windowId: null, site: 'gateway', device: null, type: r.type, at: r.at, actor: r.actor, note: r.note, severity: null, value: null, detail: r.detail }),
+    kv: { get: (k) => kvGet(db, k), set: (k, v) => kvSet(db, k, v) },
+    clock,
+  });
   const startedAt = clock();
   const api = await buildApi({
     https: httpsDevices,
@@ -423,9 +452,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     devices: () => live,
     evidence,
-    profiles,
+    payloadProfiles: profiles,
     readings: history.enabled ? history : null,
+    supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),
+    backtests,
+    rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',
     ready: () => {
       const b = history.backlog();
       return {
@@ -496,6 +528,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     maintenance,
     history,
+    supervision,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -540,10 +573,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           }
         }
       });
-      host.watch(rulesView.reload);
+      if (config.GATEWAY_RULES_APPROVAL !== 'required') host.watch(rulesView.reload);
       profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged')));
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
+      supervision.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return where;
@@ -560,6 +594,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await broker.close();
       await api.close();
       await webhooks.stop();
+      await supervision.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());
       // Whatever time is left of the stop budget goes to draining the outbox into InfluxDB.
       const drainMs = Math.max(0, config.GATEWAY_STOP_TIMEOUT - 2000 - (Date.now() - started));

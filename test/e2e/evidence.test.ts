@@ -4,13 +4,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenePicture } from '../../device-sim/src/index.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = resolve('test/e2e/screenshots');
 
 let gw: TestGateway;
@@ -22,7 +21,7 @@ const problems: string[] = [];
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   profile = mkdtempSync(join(tmpdir(), 'evidence-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+  context = await launchChromium(profile);
   gw = await startTestGateway({ GATEWAY_OVERDUE_MAJOR: 'off' });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
