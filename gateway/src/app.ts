@@ -452,6 +452,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     devices: () => live,
     evidence,
+    payloadProfiles: profiles,
     readings: history.enabled ? history : null,
     supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),

@@ -111,6 +111,8 @@ export interface ApiDeps {
   events: EventStore;
   devices: () => ReadonlyMap<string, DeviceLiveState>;
   readings: ReadingsSource | null;
+  /** Payload profiles in force, and their reload (GET /api/payload-profiles, POST /api/payload-profiles/reload). */
+  payloadProfiles?: { ids(): string[]; reload(): { ok: true; profiles: string[] } | { ok: false; problems: Array<{ file: string; reason: string }> } };
   /** Evidence pictures by SHA-256 (GET /api/evidence/:sha256). */
   evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
   /** The events of a period for alarm-quality figures (GET /api/alarm-quality). */
