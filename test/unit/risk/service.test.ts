@@ -128,3 +128,25 @@ describe('risk model reload', () => {
     expect(svc.model().creditGrade.D).toBe(30);
   });
 });
+
+describe('a rules directory without a risk model', () => {
+  it('scores with the shipped model rather than failing to start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-none-'));
+    const db = openStateDb(dir);
+    const svc = createRiskService({
+      modelPath: join(dir, 'risk.yaml'),
+      clock: () => now,
+      db,
+      events: createEventStore(db),
+      logger: createLogger('error', new Writable({ write: (_c, _e, cb) => cb() })),
+      sites: () => [site],
+      offlineRules: () => new Set(),
+      overdueLimits: {},
+      inspections: () => [],
+      history: noHistory,
+      raise: () => null,
+    });
+    expect(svc.model().levels.red).toBe(75);
+    expect((await svc.evaluateSite(site, now)).level).toBe('blue');
+  });
+});
