@@ -2,6 +2,7 @@ import { createGateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
 import { RegistryError } from './registry/index.js';
+import { ProfileSetError } from './profiles/index.js';
 import { RuleSetError } from './rules/index.js';
 
 const HELP = `Remote-supervision gateway: MQTT broker, supervision rules, events, InfluxDB history.
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     gateway = await createGateway({ config, logger, registryRequired: process.env.GATEWAY_REGISTRY !== undefined });
   } catch (err) {
-    if (err instanceof RegistryError || err instanceof RuleSetError) {
+    if (err instanceof RegistryError || err instanceof RuleSetError || err instanceof ProfileSetError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
@@ -57,7 +58,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const where = await gateway.start();
   const mqttText = [where.mqttPort !== null ? `MQTT on port ${where.mqttPort}` : 'MQTT (plain) off', where.mqttsPort !== null ? `MQTT/TLS on port ${where.mqttsPort}` : null].filter(Boolean).join(', ');
-  process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
 
   return await new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -84,6 +84,9 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Announced only once the signal handlers are in place: a supervisor that stops the
+    // gateway the moment it reads this line must get a graceful stop, not the default kill.
+    process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
   });
 }
 
