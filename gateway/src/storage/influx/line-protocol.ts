@@ -99,6 +99,8 @@ const RESERVED_FIELDS = new Set(['flags', 'skewed']);
 /** A telemetry reading as the line builder needs it; `flag` is the HJ 212 data flag when known. */
 export type TelemetryReading = Pick<Reading, 'site' | 'device' | 'sector' | 'metric' | 'value' | 'ts' | 'skewed' | 'valid'> & {
   flag?: string;
+  /** HJ 212 data kind, stored as tag `interval` (absent for sources without one). */
+  interval?: Reading['interval'];
 };
 
 /**
@@ -112,8 +114,8 @@ export function telemetryLine(readings: readonly TelemetryReading[]): string {
   let flags = '';
   let skewed = false;
   for (const r of readings) {
-    if (r.site !== first.site || r.device !== first.device || r.sector !== first.sector || r.ts !== first.ts) {
-      throw new RangeError('telemetryLine: readings of one line must share site, device, sector and ts');
+    if (r.site !== first.site || r.device !== first.device || r.sector !== first.sector || r.ts !== first.ts || r.interval !== first.interval) {
+      throw new RangeError('telemetryLine: readings of one line must share site, device, sector, interval and ts');
     }
     if (r.skewed) skewed = true;
     if (!Number.isFinite(r.value) || RESERVED_FIELDS.has(r.metric)) {
@@ -126,7 +128,7 @@ export function telemetryLine(readings: readonly TelemetryReading[]): string {
   if (flags !== '') fields += `${fields === '' ? '' : ','}flags=${quoteString(flags)}`;
   if (skewed) fields += ',skewed=true';
   return (
-    `${MEASUREMENT.telemetry}${tag('site', first.site)}${tag('device', first.device)}${tag('sector', first.sector)}` +
+    `${MEASUREMENT.telemetry}${tag('site', first.site)}${tag('device', first.device)}${tag('sector', first.sector)}${first.interval ? tag('interval', first.interval) : ''}` +
     ` ${fields} ${nanos(first.ts)}`
   );
 }
@@ -135,7 +137,7 @@ export function telemetryLine(readings: readonly TelemetryReading[]): string {
 export function telemetryLines(readings: readonly TelemetryReading[]): string[] {
   const groups = new Map<string, TelemetryReading[]>();
   for (const r of readings) {
-    const key = `${r.site}\u0000${r.device}\u0000${r.sector}\u0000${r.ts}`;
+    const key = `${r.site}\u0000${r.device}\u0000${r.sector}\u0000${r.ts}\u0000${r.interval ?? ''}`;
     const group = groups.get(key);
     if (group) group.push(r);
     else groups.set(key, [r]);
