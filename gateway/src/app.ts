@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
-import { createBroker, type Broker } from './broker/index.js';
+import { createBroker, createLoginBackoff, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks, transitionMessage } from './fanout/index.js';
 import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHistory, type History } from './history.js';
-import { decodeMessage, defaultIngestLimits, type Channel, type Decoded, type IngestLimits, type Rejection } from './ingest/index.js';
+import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection } from './ingest/index.js';
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
 import { createUserStore, type Principal } from './users/index.js';
@@ -175,7 +176,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  type Outcome = { ok: true; channel: Channel } | Rejection;
   const outboxFull = () => history.backlog().bytes >= config.GATEWAY_OUTBOX_MAX_BYTES;
   const droppedQos0 = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
 
@@ -389,9 +389,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
+  // With a client CA, devices may push over HTTPS with a certificate; people need none.
+  const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
   const startedAt = clock();
   const api = await buildApi({
-    https,
+    https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
@@ -429,6 +431,17 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       };
     },
   });
+
+  await api.register(httpIngestRoutes({
+    authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    accept,
+    busy: outboxFull,
+    clock,
+    limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
+    authFailures: metrics.counter('gateway_http_ingest_auth_failures_total', 'Refused device pushes over HTTP, by reason'),
+    logger: logger.child({ module: 'http-ingest' }),
+  }));
 
   const timers: NodeJS.Timeout[] = [];
   const watchers: FSWatcher[] = [];

@@ -59,6 +59,9 @@ export const configSchema = z.object({
   GATEWAY_EVIDENCE_MAX_BYTES: positiveInt(64 * 1024 * 1024).default(2 * 1024 * 1024),
   GATEWAY_EVIDENCE_CAP_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 ** 3),
   GATEWAY_EVIDENCE_RETENTION: retentionSchema,
+  // HTTP device push (POST /ingest/v1/...): payloads per array body, and the largest body.
+  GATEWAY_INGEST_MAX_ITEMS: positiveInt(10_000).default(100),
+  GATEWAY_INGEST_MAX_BODY_BYTES: positiveInt(256 * 1024 * 1024).default(4 * 1024 * 1024),
   GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
   INFLUX_API: z.enum(['v1', 'v2']).optional(),

@@ -101,5 +101,5 @@ export interface ApiDeps {
   /** Largest page a list may ask for. */
   maxPage?: number;
   /** Serve HTTPS with this certificate. */
-  https?: { cert: Buffer; key: Buffer };
+  https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
 }

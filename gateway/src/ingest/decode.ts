@@ -39,6 +39,7 @@ export type RejectReason =
   | 'not_a_picture'
   | 'picture_type_mismatch'
   | 'invalid_profile_message'
+  | 'foreign_device'
   | 'outbox_full';
 
 export interface Rejection {

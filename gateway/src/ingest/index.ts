@@ -2,4 +2,5 @@
 // Readings, Detections and DeviceStatus values, or a rejection with a precise reason.
 export { parseTopic, topicFor, commandsFilter, type ParsedTopic, type Channel } from './topic.js';
 export { telemetryPayloadSchema, visionPayloadSchema, statusPayloadSchema, pictureSchema, DATA_FLAGS } from './payloads.js';
+export { jsonDepthExceeds } from './json-depth.js';
 export { decodeMessage, decodeJson, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection, type RejectReason } from './decode.js';
