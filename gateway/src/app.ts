@@ -13,6 +13,7 @@ import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, ty
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
+import { createHj212Source } from './hj212/index.js';
 import { createRuleHost } from './rule-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
@@ -29,7 +30,7 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  start(): Promise<{ mqttPort: number | null; mqttsPort: number | null; httpPort: number; httpUrl: string }>;
+  start(): Promise<{ mqttPort: number | null; mqttsPort: number | null; httpPort: number; httpUrl: string; hj212Port: number | null; hj212TlsPort: number | null }>;
   /** Graceful stop; reports what, if anything, had to stay in the outbox for the next start. */
   stop(): Promise<{ outbox: Backlog }>;
   readonly api: Api;
@@ -311,6 +312,28 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     onConnection,
   });
 
+  // HJ 212 data loggers over TCP/TLS (hj212/): readings come back through accept() like any source.
+  const hj212 = createHj212Source({
+    registry: () => registry,
+    accept,
+    writeLines: (lines) => history.writeLines(lines),
+    busy: outboxFull,
+    seen: (device) => onSeen(device),
+    connection: onConnection,
+    limits,
+    metrics,
+    logger: logger.child({ module: 'hj212' }),
+    clock,
+    timezone: config.GATEWAY_TIMEZONE,
+    hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
+  });
+  function onSeen(device: RegisteredDevice) {
+    const state = liveOf(device.device);
+    state.online = true;
+    state.lastSeen = clock();
+    runEngine({ type: 'seen', ref: device }, state.lastSeen);
+  }
+
   const fanOutAction = (a: AppliedTransition | null) => (a && dispatch(a), a);
   const actions: EventActions = {
     acknowledge: (id, by: Principal, note) => fanOutAction(events.acknowledge(id, by.user, note, clock())),
@@ -348,7 +371,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const d = next.device(id)!;
       runEngine({ type: 'expect', ref: { site: d.site, device: d.device, sector: d.sector, kind: d.kind } }, now);
     }
-    for (const id of removed) broker.kick(id);
+    for (const id of removed) (broker.kick(id), hj212.kick(id));
     for (const w of next.warnings) logger.warn(w);
     logger.info({ sites: next.sites.length, devices: after.size, added: added.length, removed: removed.length }, 'registry reloaded');
     return { ok: true, sites: next.sites.length, devices: after.size, added, removed };
@@ -528,7 +551,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       host.watch(rulesView.reload);
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
-      const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
+      const hj212Port = config.GATEWAY_HJ212_PORT === null ? null : (await hj212.listen(config.GATEWAY_HJ212_PORT, config.GATEWAY_HOST)).port;
+      const hj212TlsPort = config.GATEWAY_HJ212_TLS_PORT === null || !tls ? null : (await hj212.listenTls(config.GATEWAY_HJ212_TLS_PORT, config.GATEWAY_HOST, tls)).port;
+      const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl, hj212Port, hj212TlsPort };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return where;
     },
@@ -541,6 +566,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       sse.closeAll();
       // No new connections or publishes; publishes in flight finish their outbox append first.
       await broker.close();
+      await hj212.close();
       await api.close();
       await webhooks.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());

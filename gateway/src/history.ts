@@ -39,6 +39,8 @@ export interface History extends ReadingsSource {
   writeDetections(detections: Detection[]): Promise<void>;
   writeStatus(device: DeviceRef, online: boolean, rejected: number, at: number): Promise<void>;
   writeTransition(applied: AppliedTransition): Promise<void>;
+  /** Lines already in line protocol (HJ 212 frames); resolves once durable. */
+  writeLines(lines: string[]): Promise<void>;
   backlog(): Backlog;
   forwarding(): { healthy: boolean; lastError: string | null; forwarded: number; rejected: number };
   /** Sends the outbox until empty or the time runs out; true when empty. */
@@ -59,6 +61,7 @@ function disabled(): History {
     writeDetections: () => done,
     writeStatus: () => done,
     writeTransition: () => done,
+    writeLines: () => done,
     backlog: () => EMPTY,
     forwarding: () => ({ healthy: true, lastError: null, forwarded: 0, rejected: 0 }),
     flush: async () => true,
@@ -155,6 +158,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
         }),
       ]);
     },
+    writeLines: (lines) => journal.append(lines),
     backlog: () => journal.backlog(),
     forwarding: () => forwarder.status(),
     flush: (timeoutMs = 10_000) => forwarder.drain(timeoutMs),

@@ -37,6 +37,8 @@ export interface TestGateway {
   mqttUrl: string;
   /** The MQTT over TLS port, when GATEWAY_MQTTS_PORT is set. */
   mqttsPort: number | null;
+  /** The HJ 212 TCP port, when GATEWAY_HJ212_PORT is set. */
+  hj212Port: number | null;
   httpUrl: string;
   dataDir: string;
   logs: string[];
@@ -79,6 +81,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
     gateway,
     mqttUrl,
     mqttsPort: where.mqttsPort,
+    hj212Port: where.hj212Port,
     httpUrl,
     dataDir: dir,
     logs,

@@ -10,3 +10,4 @@ export { Reassembler, defaultSplitLimits, type SplitLimits, type SplitOutcome } 
 export { decodeData, cpOf, type DecodedFrame, type DecodeRefusal } from './decode.js';
 export { frame, replyFrame, type ReplyTo } from './encode.js';
 export { createHj212Listener, defaultHj212Limits, HJ212_OUTCOMES, type Hj212Listener, type Hj212ListenerOptions, type Hj212Ingest, type Hj212Limits, type Hj212Outcome, type FrameRecord, type EventTimeResult } from './listener.js';
+export { createHj212Source, frameLines, type Hj212SourceDeps } from './source.js';
