@@ -412,6 +412,12 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       return c && !c.closed ? { mode: c.mode === 'modbus' ? 'modbus' : 'hj212', mn: c.device!.entry.hj212!.mn } : undefined;
     },
     connected: () => bound.size,
+    /** Bytes held for unfinished frames and split messages, over all connections. */
+    held(): number {
+      let n = 0;
+      for (const c of conns) n += c.framer.pending() + c.split.held();
+      return n;
+    },
     /** Closes a device's connection (it left the registry). */
     kick(deviceId: string) {
       const c = bound.get(deviceId);
