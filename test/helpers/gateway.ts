@@ -50,7 +50,7 @@ export interface TestGateway {
 }
 
 /** Starts a real gateway on ports 0 with a temp data dir and the shipped rules. */
-export async function startTestGateway(env: Record<string, string> = {}, registry: unknown = testRegistry, dataDir?: string): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, registry: unknown = testRegistry, dataDir?: string, options: { clock?: () => number } = {}): Promise<TestGateway> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
   const registryPath = join(dir, 'registry.yaml');
   writeFileSync(registryPath, stringify(registry));
@@ -72,7 +72,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
       cb();
     },
   });
-  const gateway = await createGateway({ config, logger: createLogger('debug', sink), registryRequired: true });
+  const gateway = await createGateway({ config, logger: createLogger('debug', sink), registryRequired: true, ...(options.clock ? { clock: options.clock } : {}) });
   const where = await gateway.start();
   const mqttUrl = `mqtt://127.0.0.1:${where.mqttPort}`;
   const httpUrl = `http://127.0.0.1:${where.httpPort}`;

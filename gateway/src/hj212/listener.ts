@@ -147,6 +147,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
     { labels: { state: 'logged_in' }, value: bound.size },
     { labels: { state: 'login' }, value: conns.size - bound.size },
   ]);
+  opts.metrics.gauge('gateway_hj212_held_bytes', 'Bytes held for unfinished HJ 212 frames and split messages', () => held());
   const rate = createConnectionRateLimit(limits.connectionsPerSecond, clock);
   const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs, clock);
   const servers: Server[] = [];
@@ -355,6 +356,13 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
     }
   }
 
+  /** Bytes held for unfinished frames and split messages, over all connections. */
+  function held(): number {
+    let n = 0;
+    for (const c of conns) n += c.framer.pending() + c.split.held();
+    return n;
+  }
+
   function sweep() {
     const now = clock();
     for (const c of conns) {
@@ -412,12 +420,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       return c && !c.closed ? { mode: c.mode === 'modbus' ? 'modbus' : 'hj212', mn: c.device!.entry.hj212!.mn } : undefined;
     },
     connected: () => bound.size,
-    /** Bytes held for unfinished frames and split messages, over all connections. */
-    held(): number {
-      let n = 0;
-      for (const c of conns) n += c.framer.pending() + c.split.held();
-      return n;
-    },
+    held,
     /** Closes a device's connection (it left the registry). */
     kick(deviceId: string) {
       const c = bound.get(deviceId);
