@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateRegistry, registryToYaml, start as startSim } from '../../device-sim/src/index.js';
+import { hj212Registry, loggersOf, runHj212 } from '../../device-sim/src/hj212/index.js';
 import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
@@ -33,11 +34,13 @@ async function main(): Promise<number> {
   const registryPath = join(dataDir, 'registry.yaml');
   if (!existsSync(registryPath)) {
     const registry = generateRegistry({ sites: 6, devicesPerSite: 3, sector: 'mixed', camerasPerSite: 1, seed: 'demo' });
+    // One HJ 212 site: a wastewater outlet's data logger over TCP.
+    registry.sites.push(...hj212Registry(1, 'demo').sites);
     writeFileSync(registryPath, registryToYaml(registry));
   }
   let config;
   try {
-    config = loadConfig({ GATEWAY_LOG_LEVEL: 'warn', ...process.env, GATEWAY_DATA_DIR: dataDir, GATEWAY_REGISTRY: registryPath });
+    config = loadConfig({ GATEWAY_LOG_LEVEL: 'warn', GATEWAY_HJ212_PORT: '9212', ...process.env, GATEWAY_DATA_DIR: dataDir, GATEWAY_REGISTRY: registryPath });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -55,7 +58,7 @@ async function main(): Promise<number> {
     // Another program holds 1883 or 8080: the demo takes free ports instead.
     await gateway.stop().catch(() => undefined);
     process.stdout.write('ports 1883/8080 are in use; the demo takes free ports instead\n');
-    gateway = await createGateway({ config: { ...config, GATEWAY_MQTT_PORT: 0, GATEWAY_HTTP_PORT: 0 }, logger, registryRequired: true });
+    gateway = await createGateway({ config: { ...config, GATEWAY_MQTT_PORT: 0, GATEWAY_HTTP_PORT: 0, GATEWAY_HJ212_PORT: config.GATEWAY_HJ212_PORT === null ? null : 0 }, logger, registryRequired: true });
     where = await listen(gateway);
   }
   const host = config.GATEWAY_HOST === '0.0.0.0' ? '127.0.0.1' : config.GATEWAY_HOST;
@@ -78,6 +81,12 @@ async function main(): Promise<number> {
     ],
   });
 
+  // The HJ 212 logger starts 65 minutes back: catching up, it sends last hour's 2061 with COD over its limit.
+  const hj212 =
+    where.hj212Port === null
+      ? null
+      : runHj212({ host, port: where.hj212Port, loggers: loggersOf(registryPath, new Map([['cod-high', null]])), seed: 'demo', intervalMs: 30_000, backfillMs: 65 * 60_000, outage: { atMs: 0, forMs: 0 }, ackTimeoutMs: 5000 });
+
   const token = gateway.apiToken;
   process.stdout.write(`
 Remote-supervision gateway demo is running.
@@ -88,11 +97,13 @@ Remote-supervision gateway demo is running.
   Live stream (SSE)    curl -N -H "Authorization: Bearer ${token}" ${http}/api/events/stream
   Health / metrics     ${http}/healthz   ${http}/metrics
   MQTT broker          ${mqttUrl}  (devices in ${registryPath})
+  HJ 212 (TCP)         ${where.hj212Port === null ? 'off' : `${host}:${where.hj212Port}  (one wastewater logger, hj212-plant)`}
   History              ${gateway.history.enabled ? `InfluxDB at ${gateway.history.url}` : 'off (no influxd on PATH; events still recorded)'}
   API token            ${token}
 
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around
-its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute.
+its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute;
+the HJ 212 logger's hourly COD average over 100 mg/L raises pollution.hj212-cod-hourly.
 Ctrl-C stops.
 `);
 
@@ -115,8 +126,7 @@ Ctrl-C stops.
       stopping = true;
       clearInterval(timer);
       process.stdout.write('\nstopping the simulator and the gateway...\n');
-      sim
-        .stop()
+      Promise.all([sim.stop(), hj212?.stop()])
         .catch(() => undefined)
         .then(() => gateway.stop())
         .then(
