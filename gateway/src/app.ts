@@ -13,7 +13,7 @@ import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, ty
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
-import { createHj212Source } from './hj212/index.js';
+import { createHj212Commands, createHj212Source, hj212CommandRoutes } from './hj212/index.js';
 import { createRuleHost } from './rule-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
@@ -326,7 +326,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
+    onReply: (device, packet) => hj212Commands.onReply(device, packet),
   });
+  const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
   function onSeen(device: RegisteredDevice) {
     const state = liveOf(device.device);
     state.online = true;
@@ -455,6 +457,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
+  await api.register(hj212CommandRoutes({ registry: () => registry, commands: hj212Commands }));
   await api.register(httpIngestRoutes({
     authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),

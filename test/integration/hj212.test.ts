@@ -15,7 +15,7 @@ const registry = {
       id: 'plant-01',
       name: 'Example wastewater plant',
       sector: 'pollution_source',
-      devices: [hj('cod-rt', 'MNRT0001'), hj('cod-hour', 'MNHR0001'), hj('cod-mb', 'MNMB0001', 'modbus'), hj('cod-bad', 'MNBD0001'), hj('cod-dur', 'MNDU0001')],
+      devices: [hj('cod-rt', 'MNRT0001'), hj('cod-hour', 'MNHR0001'), hj('cod-mb', 'MNMB0001', 'modbus'), hj('cod-bad', 'MNBD0001'), hj('cod-dur', 'MNDU0001'), hj('cod-cmd', 'MNCM0001')],
     },
   ],
 };
@@ -129,6 +129,41 @@ describe('HJ 212 loggers over TCP', () => {
     expect(await frames('unknown_mn')).toBe(before.unknown_mn + 1);
     // Nothing from those frames is stored; the device is not logged in either.
     expect(await rows(`SELECT * FROM "telemetry" WHERE "device" = 'cod-bad'`)).toEqual([]);
+  });
+
+  it('calibrates a logger\'s time over the downlink and tracks QnRtn, ExeRtn and the audit trail', async () => {
+    expect((await gw.post('/api/devices/cod-cmd/hj212/commands', { command: 'time.set' })).status).toBe(409);
+    const l = await open();
+    const login = dataFrame('MNCM0001', '2011', `DataTime=${dataTime(Date.now())};w01018-Rtd=10`);
+    l.send(login.text);
+    await l.until(ackFor(login.qn));
+    const res = await gw.post('/api/devices/cod-cmd/hj212/commands', { command: 'time.set' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ cn: '1012', state: 'sent' });
+    const [cmd] = (await l.until((r) => r.some((p) => p.cn === '1012'))).filter((p) => p.cn === '1012');
+    expect(cmd!.qn).toBe(res.body.qn);
+    const sent = /SystemTime=(\d{14})/.exec(cmd!.cp)![1]!;
+    expect(Math.abs(Date.parse(`${sent.slice(0, 4)}-${sent.slice(4, 6)}-${sent.slice(6, 8)}T${sent.slice(8, 10)}:${sent.slice(10, 12)}:${sent.slice(12, 14)}+08:00`) - Date.now())).toBeLessThan(10_000);
+    // The logger takes the request (9011 QnRtn=1) and reports it done (9012 ExeRtn=1), same QN.
+    const reply = (cn: string, cp: string) => frame(formatPacket({ qn: cmd!.qn, st: '91', cn, pw: 'PW-MNCM0001', mn: 'MNCM0001', flag: { value: 4, ack: false, split: false, versionBits: 1, version: '2017' }, cp }));
+    l.send(reply('9011', 'QnRtn=1'));
+    l.send(reply('9012', 'ExeRtn=1'));
+    const done = await eventually(async () => {
+      const r = await gw.api(`/api/devices/cod-cmd/hj212/commands/${cmd!.qn}`);
+      return r.body.state === 'done' ? r.body : undefined;
+    }, 10_000, 'the command done');
+    expect(done).toMatchObject({ qnRtn: '1', exeRtn: '1', by: 'admin' });
+    const audit = (await gw.api('/api/audit?site=plant-01')).body.records.filter((r: any) => r.kind === 'command');
+    expect(audit.map((r: any) => r.type)).toEqual(['hj212.command.sent', 'hj212.command.qnrtn', 'hj212.command.exertn']);
+    // time.read: the logger answers 1011 with its clock, which the command keeps.
+    const read = (await gw.post('/api/devices/cod-cmd/hj212/commands', { command: 'time.read' })).body;
+    await l.until((r) => r.some((p) => p.cn === '1011' && p.qn === read.qn));
+    l.send(frame(formatPacket({ qn: read.qn, st: '32', cn: '1011', pw: 'PW-MNCM0001', mn: 'MNCM0001', flag: { value: 4, ack: false, split: false, versionBits: 1, version: '2017' }, cp: 'SystemTime=20261201120000' })));
+    const got = await eventually(async () => {
+      const r = await gw.api(`/api/devices/cod-cmd/hj212/commands/${read.qn}`);
+      return r.body.data?.SystemTime ? r.body : undefined;
+    }, 10_000, 'the logger time');
+    expect(got.data).toEqual({ SystemTime: '20261201120000' });
   });
 
   it('sends 9014 once the frame is in the outbox while InfluxDB is stopped, and every value lands later', async () => {

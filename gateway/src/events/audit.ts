@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
-/** The content of one audit row: an event transition or a maintenance-window change. */
+/** The content of one audit row: an event transition, a maintenance-window change or a device command. */
 export interface AuditEntry {
-  kind: 'transition' | 'maintenance';
+  kind: 'transition' | 'maintenance' | 'command';
   eventId: string | null;
   windowId: string | null;
   site: string;

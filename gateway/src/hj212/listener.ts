@@ -124,6 +124,8 @@ interface Conn {
   split: Reassembler<FrameRecord & { packet: Packet }>;
   device?: RegisteredDevice;
   pw?: Buffer;
+  /** ST of the logger's last frame: downlink commands use it. */
+  st?: string;
   mode: CrcMode;
   refusedLogins: number;
   queued: number;
@@ -251,6 +253,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       return;
     }
     const device = c.device!;
+    if (packet.st !== undefined && packet.st !== '91') c.st = packet.st;
     const record: FrameRecord & { packet: Packet } = { sha256: sha256(out.frame), raw: out.frame.raw.toString('latin1', 0, out.frame.raw.length - 2), cn: packet.cn, receivedAt: now, packet };
     if (packet.qn !== undefined) record.qn = packet.qn;
     const split = c.split.add(packet, record, now);
@@ -415,9 +418,9 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       return true;
     },
     /** The CRC mode and PW context a downlink frame to this device uses, when connected. */
-    session(deviceId: string): { mode: CrcMode; mn: string } | undefined {
+    session(deviceId: string): { mode: CrcMode; mn: string; st?: string } | undefined {
       const c = bound.get(deviceId);
-      return c && !c.closed ? { mode: c.mode === 'modbus' ? 'modbus' : 'hj212', mn: c.device!.entry.hj212!.mn } : undefined;
+      return c && !c.closed ? { mode: c.mode === 'modbus' ? 'modbus' : 'hj212', mn: c.device!.entry.hj212!.mn, ...(c.st ? { st: c.st } : {}) } : undefined;
     },
     connected: () => bound.size,
     held,

@@ -6,7 +6,7 @@ import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
 const auditRecord = z.object({
   seq: z.number(),
-  kind: z.enum(['transition', 'maintenance']),
+  kind: z.enum(['transition', 'maintenance', 'command']),
   eventId: z.string().nullable(),
   windowId: z.string().nullable(),
   site: z.string(),
