@@ -10,9 +10,10 @@ import { runConnections, type ConnectionsResult } from './connections.js';
 import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { runRules, type RulesResult } from './rules.js';
+import { runHj212Bench, type Hj212BenchResult } from './hj212.js';
 import { fmt, mib, table, verdict } from './table.js';
 
-const SCENARIOS = ['ingest', 'latency', 'connections', 'rules'] as const;
+const SCENARIOS = ['ingest', 'latency', 'connections', 'rules', 'hj212'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `Performance bench of the gateway: npm run bench [-- options]
@@ -25,6 +26,8 @@ Scenarios (each measures the gateway and a baseline in the same run):
                at 1,000 and 5,000 readings/s of background load
   connections  RSS with 1,000 and 10,000 idle devices connected (keepalive 60 s); baseline: bare aedes
   rules        the rule-engine microbenchmark (test/bench/rules.bench.ts)
+  hj212        values/s and CPU per value over HJ 212 (TCP, 4 values a frame, 9014 after the
+               outbox) next to MQTT/JSON (1 value a message), same gateway, every value in influxd
 
 Options:
   --only a,b   run only these scenarios (${SCENARIOS.join(', ')})
@@ -77,6 +80,7 @@ interface Results {
   latency?: LatencyResult;
   connections?: ConnectionsResult;
   rules?: RulesResult;
+  hj212?: Hj212BenchResult;
   /** 1-minute load average of the machine as each scenario started: others' work runs beside the bench. */
   loadAverage: Record<string, number>;
   errors: Record<string, string>;
@@ -161,6 +165,16 @@ function report(r: Results): string {
       r.rules.rows.map((x) => [x.order, x.rules, x.compileMs, x.readingsPerSecond, x.nsPerReading, fmt(x.rulesMetPerReading, 2), x.transitions]),
     );
   }
+  if (r.hj212) {
+    const h = r.hj212;
+    const line = (name: string, p: Hj212BenchResult['mqtt']) => [name, fmt(p.valuesPerSecond), fmt(p.messagesPerSecond), fmt(p.cpuUsPerValue, 1), fmt(p.cores, 2), `${fmt(p.landed)} / ${fmt(p.messages)}`];
+    out += table(
+      `HJ 212 next to MQTT/JSON: ${h.connections} connections, closed loop, ${h.durationS} s each, same gateway process`,
+      ['path', 'values/s', 'messages/s', 'CPU us/value', 'cores', 'landed points / messages'],
+      [line('MQTT/JSON (1 value/message, QoS 1, 64 in flight)', h.mqtt), line(`HJ 212 (4 values/frame, 9014, ${h.window} in flight)`, h.hj212)],
+    );
+    out += `HJ 212 CPU per value is ${fmt(h.cpuRatio, 2)}x the MQTT/JSON path's\n`;
+  }
   out += `\nMachine load average (1 min) as each scenario started: ${Object.entries(r.loadAverage).map(([k, v]) => `${k} ${v}`).join(', ')} (2 cores; other people's work shares them)\n`;
   for (const [k, v] of Object.entries(r.errors)) out += `\n${k} FAILED: ${v}\n`;
   return out;
@@ -204,6 +218,7 @@ async function main(argv: string[]): Promise<number> {
         if (s === 'ingest') results.ingest = await runIngest(o, fleet, influxd?.server.pid);
         else if (s === 'latency') results.latency = await runLatency(o, fleet);
         else if (s === 'connections') results.connections = await runConnections(o, fleet);
+        else if (s === 'hj212') results.hj212 = await runHj212Bench(o);
         else results.rules = await runRules(o);
       } catch (err) {
         results.errors[s] = (err as Error).stack ?? String(err);
