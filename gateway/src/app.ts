@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
+import { buildApi, ruleFacts, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
 import { createBroker, createLoginBackoff, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
@@ -14,7 +14,9 @@ import { createMetrics, createRateLimitedLog, type Logger } from './observabilit
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
 import { createHj212Commands, createHj212Source, hj212CommandRoutes } from './hj212/index.js';
+import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
@@ -38,6 +40,8 @@ export interface Gateway {
   readonly events: EventStore;
   readonly maintenance: Maintenance;
   readonly history: History;
+  /** Profiles, inspections and risk (issue 16). */
+  readonly supervision: SupervisionHost;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -95,6 +99,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -130,6 +135,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits: IngestLimits = {
     ...defaultIngestLimits,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxBackfillMs: config.GATEWAY_MAX_BACKFILL,
     maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
@@ -177,6 +183,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  const profilesDir = resolve(config.GATEWAY_PROFILES_DIR);
+  const profiles = createProfiles({
+    dir: profilesDir,
+    logger,
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    maxJsonDepth: limits.maxJsonDepth,
+    onIgnored: ((c) => (profile: string, why: string) => c.inc({ profile, why }))(metrics.counter('gateway_profile_ignored_total', 'Vendor messages accepted and deliberately not turned into data, by profile and why')),
+  });
+  logger.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
+  for (const d of registry.devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) logger.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
   const outboxFull = () => history.backlog().bytes >= config.GATEWAY_OUTBOX_MAX_BYTES;
   const droppedQos0 = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
 
@@ -192,7 +208,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return waitForRoom().then(() => onPublish(device, topic, payload, qos));
     }
     const now = clock();
-    const r = accept(device, decodeMessage(topic, payload, device, now, limits), qos);
+    const decoded = profiles.fromMqtt(device, topic, payload, now) ?? decodeMessage(topic, payload, device, now, limits);
+    if ('ignored' in decoded) return;
+    const r = accept(device, decoded, qos);
     if (r instanceof Promise) return r.then(() => undefined);
   }
 
@@ -380,7 +398,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const rulesView: RulesView = {
-    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
     reload: () => {
       const r = host.reload();
       if (r.ok) logger.info(r, 'rules reloaded');
@@ -412,6 +430,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  const supervision = createSupervisionHost({
+    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    registry: () => registry,
+    rules: () => host.rules(),
+    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
+    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
+    raise: (t) => fanOutAction(events.applyRuleTransition(t)),
+  });
+
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
   // With a client CA, devices may push over HTTPS with a certificate; people need none.
@@ -436,6 +463,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     devices: () => live,
     evidence,
     readings: history.enabled ? history : null,
+    supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),
     ready: () => {
       const b = history.backlog();
@@ -462,6 +490,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     accept,
+    translate: profiles.fromHttp,
     busy: outboxFull,
     clock,
     limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
@@ -507,6 +536,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     maintenance,
     history,
+    supervision,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -552,10 +582,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         }
       });
       host.watch(rulesView.reload);
+      profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged')));
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
       const hj212Port = config.GATEWAY_HJ212_PORT === null ? null : (await hj212.listen(config.GATEWAY_HJ212_PORT, config.GATEWAY_HOST)).port;
       const hj212TlsPort = config.GATEWAY_HJ212_TLS_PORT === null || !tls ? null : (await hj212.listenTls(config.GATEWAY_HJ212_TLS_PORT, config.GATEWAY_HOST, tls)).port;
+      supervision.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl, hj212Port, hj212TlsPort };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return where;
@@ -565,6 +597,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = Date.now();
       for (const t of timers) clearInterval(t);
       host.close();
+      profiles.close();
       for (const w of watchers) w.close();
       sse.closeAll();
       // No new connections or publishes; publishes in flight finish their outbox append first.
@@ -572,6 +605,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await hj212.close();
       await api.close();
       await webhooks.stop();
+      await supervision.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());
       // Whatever time is left of the stop budget goes to draining the outbox into InfluxDB.
       const drainMs = Math.max(0, config.GATEWAY_STOP_TIMEOUT - 2000 - (Date.now() - started));

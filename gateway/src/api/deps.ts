@@ -5,6 +5,7 @@ import type { Registry } from '../registry/index.js';
 import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
+import type { SupervisionApi } from './supervision-deps.js';
 import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
 
 export interface DeviceLiveState {
@@ -54,11 +55,27 @@ export interface EventActions {
 }
 
 export interface RulesView {
-  list(): Array<{ id: string; version: string; item: string; kind: string; title: string; file?: string }>;
+  list(): Array<{ id: string; version: string; item: string; kind: string; title: string; file?: string } & RuleFacts>;
   reload(): { ok: true; rules: number; changed: number } | { ok: false; problems: Array<{ file: string; ruleId?: string; reason: string }> };
-  item(code: string): { code: string; name: string; basis: string; department?: string; sector?: string } | undefined;
+  item(code: string): { code: string; name: string; basis: string; department?: string; sector?: string; name_zh?: string; basis_zh?: string; department_zh?: string } | undefined;
   /** The alarm levels in force for a device (its most specific override), most severe first; undefined for a rule without levels. */
   levels?(ruleId: string, site: string, device: string): RuleLevel[] | undefined;
+}
+
+/** What the console needs to know of a rule beyond its id: its Chinese title and what it watches. */
+export interface RuleFacts {
+  titleZh?: string;
+  metrics?: string[];
+  sectors?: string[];
+}
+
+/** The facts of a loaded rule definition (shape of rules/*.yaml after parsing). */
+export function ruleFacts(def: { title_zh?: string; match: { metric?: string[]; sector?: string[] } }): RuleFacts {
+  return {
+    ...(def.title_zh ? { titleZh: def.title_zh } : {}),
+    ...(def.match.metric ? { metrics: def.match.metric } : {}),
+    ...(def.match.sector ? { sectors: def.match.sector } : {}),
+  };
 }
 
 /** One alarm level as a rule file writes it: a severity and the bounds that raise it. */
@@ -102,4 +119,6 @@ export interface ApiDeps {
   maxPage?: number;
   /** Serve HTTPS with this certificate. */
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
+  /** Risk, inspections, profiles and the public pages (issue 16). */
+  supervision?: SupervisionApi;
 }

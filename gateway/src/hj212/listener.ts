@@ -52,7 +52,7 @@ export interface FrameRecord {
   receivedAt: number;
 }
 
-export type EventTimeResult = { ok: true; ts: number; skewed: boolean } | { ok: false; detail: string };
+export type EventTimeResult = { ok: true; ts: number; skewed: boolean; late?: boolean; arrival?: boolean } | { ok: false; detail: string };
 
 /** What the listener hands accepted data to (the pipeline, wired in app.ts). */
 export interface Hj212Ingest {
@@ -331,6 +331,8 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       readings = valuesOf(cp).map((v) => {
         const r: Reading = { site: device.site, device: device.device, sector: device.sector, kind: device.kind, metric: v.metric, value: v.value, ts: time.ts, receivedAt: now, skewed: time.skewed, valid: v.valid, interval, frame };
         if (v.flag !== undefined) r.flag = v.flag;
+        if (time.late) r.late = true;
+        if (time.arrival) r.arrival = true;
         return r;
       });
     }

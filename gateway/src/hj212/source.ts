@@ -1,12 +1,12 @@
 // Wiring of the HJ 212 listener to the gateway: readings go through the gateway's one accept
 // path (rules, liveness, outbox), frames are stored as hj212_frame, the late-data policy is
 // the ingest module's own. app.ts creates this with the functions it already has.
-import type { DeviceRef, Reading } from '../domain/index.js';
-import { decodeJson, type Decoded, type IngestLimits, type Rejection } from '../ingest/index.js';
+import type { Reading } from '../domain/index.js';
+import { eventTime, type Decoded, type IngestLimits, type Rejection } from '../ingest/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { escapeName, nanos, quoteString } from '../storage/index.js';
-import { createHj212Listener, type EventTimeResult, type FrameRecord, type Hj212Limits, type Hj212ListenerOptions } from './listener.js';
+import { createHj212Listener, type FrameRecord, type Hj212Limits, type Hj212ListenerOptions } from './listener.js';
 
 export interface Hj212SourceDeps {
   registry: () => Registry;
@@ -37,19 +37,9 @@ export function frameLines(device: RegisteredDevice, records: FrameRecord[], seq
   );
 }
 
-const PROBE: DeviceRef = { site: 'hj212', device: 'hj212', sector: 'other', kind: 'sensor' };
-
 export function createHj212Source(deps: Hj212SourceDeps) {
   let counter = 0;
   const seq = () => (counter = (counter + 1) % 1_000_000);
-
-  /** The ingest module's time policy, asked through its public decoder so there is only one. */
-  function eventTime(ts: number | undefined, receivedAt: number): EventTimeResult {
-    const d = decodeJson('telemetry', ts === undefined ? { metrics: { t: 0 } } : { ts, metrics: { t: 0 } }, PROBE, receivedAt, deps.limits);
-    if (!d.ok) return { ok: false, detail: d.detail };
-    const r = d.channel === 'telemetry' ? d.readings[0] : undefined;
-    return r ? { ok: true, ts: r.ts, skewed: r.skewed } : { ok: false, detail: 'no time' };
-  }
 
   async function room() {
     while (deps.busy()) await new Promise((r) => setTimeout(r, 250));
@@ -75,7 +65,8 @@ export function createHj212Source(deps: Hj212SourceDeps) {
       },
       seen: (device) => deps.seen(device),
       connection: (device, online) => deps.connection(device, online),
-      eventTime,
+      // The one late-data policy (ingest/event-time.ts): backfill window, too_old, late marks.
+      eventTime: (ts, receivedAt) => eventTime(ts, receivedAt, deps.limits),
     },
   });
   return listener;

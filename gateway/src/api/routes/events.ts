@@ -1,29 +1,45 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { severitySchema } from '../../domain/index.js';
-import { dispositionSchema, eventDetailSchema, eventStateSchema, LifecycleError, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
+import { sectorSchema, SEVERITIES, severitySchema, type Severity } from '../../domain/index.js';
+import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, LifecycleError, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
 import { canSee, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodePageCursor, encodePageCursor } from '../cursor.js';
 import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
+const filterQuery = {
+  site: idParam.optional(),
+  device: idParam.optional(),
+  sector: sectorSchema.optional(),
+  state: z.enum([...EVENT_STATES, 'active']).optional().describe('one state, or active (open or acknowledged)'),
+  severity: severitySchema.optional(),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  since: timeParam.optional(),
+  until: timeParam.optional(),
+};
 const listQuery = z
   .object({
-    site: idParam.optional(),
-    device: idParam.optional(),
-    state: eventStateSchema.optional(),
-    severity: severitySchema.optional(),
-    since: timeParam.optional(),
-    until: timeParam.optional(),
+    ...filterQuery,
+    order: z.enum(EVENT_ORDERS).default('priority').describe('priority: unacknowledged critical first, then severity and age; newest: newest first'),
     limit: limitParam(1000, 100),
-    cursor: z.string().max(200).optional(),
+    cursor: z.string().max(400).optional(),
   })
   .strict();
+const summaryQuery = z.object(filterQuery).strict();
+const severityCounts = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number()])) as Record<Severity, z.ZodNumber>);
+const summarySchema = z.object({
+  total: z.number(),
+  byState: z.object(Object.fromEntries(EVENT_STATES.map((s) => [s, z.number()])) as Record<EventState, z.ZodNumber>),
+  bySeverity: severityCounts,
+  unacknowledged: severityCounts,
+  overdue: severityCounts,
+  bySite: z.record(z.string(), severityCounts),
+});
 
 const eventIdParams = z.object({ id: z.string().regex(/^ev-[0-9a-z]{9}-[0-9a-f]{10}$/, 'is not an event id') });
 const note = z.string().trim().min(1, 'a note is required').max(4000);
-const ruleLevelSchema = z.object({
+export const ruleLevelSchema = z.object({
   severity: severitySchema,
   gt: z.number().optional(),
   gte: z.number().optional(),
@@ -34,22 +50,35 @@ const ruleLevelSchema = z.object({
 const transitionResponse = z.object({ event: supervisionEventSchema, transition: transitionRecordSchema.nullable() });
 
 export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  // The caller's filters plus their scope; a site outside it is refused, not silently empty.
+  const scoped = <Q extends { site?: string }>(req: Parameters<typeof principal>[0], q: Q) => {
+    const p = principal(req);
+    if (q.site) requireSite(p, q.site);
+    return { ...q, ...(p.sites ? { sites: p.sites } : {}) };
+  };
+
   app.get(
     '/api/events',
     {
       config: { role: 'viewer' },
-      schema: { querystring: listQuery, response: { 200: z.object({ events: z.array(supervisionEventSchema), nextCursor: z.string().nullable() }) } },
+      schema: {
+        querystring: listQuery,
+        response: { 200: z.object({ events: z.array(supervisionEventSchema), nextCursor: z.string().nullable(), total: z.number(), summary: summarySchema }) },
+      },
     },
     async (req) => {
-      const p = principal(req);
-      if (req.query.site) requireSite(p, req.query.site);
-      const before = req.query.cursor === undefined ? undefined : decodeCursor(req.query.cursor);
-      const { cursor: _c, ...filter } = req.query;
-      filter.limit = pageLimit(req, filter.limit, deps.maxPage);
-      const events = deps.events.list({ ...filter, ...(before ? { before } : {}), ...(p.sites ? { sites: p.sites } : {}) });
-      const last = events.at(-1);
-      return { events, nextCursor: events.length === filter.limit && last ? encodeCursor(last.raisedAt, last.id) : null };
+      const { cursor, limit, order, ...filter } = scoped(req, req.query);
+      const after = cursor === undefined ? undefined : decodePageCursor(cursor, order);
+      const page = deps.events.page({ ...filter, order, limit: pageLimit(req, limit, deps.maxPage), ...(after ? { after } : {}) });
+      const summary = deps.events.summary(filter);
+      return { events: page.events, nextCursor: page.after ? encodePageCursor(order, page.after) : null, total: summary.total, summary };
     },
+  );
+
+  app.get(
+    '/api/events/summary',
+    { config: { role: 'viewer' }, schema: { querystring: summaryQuery, response: { 200: summarySchema } } },
+    async (req) => deps.events.summary(scoped(req, req.query)),
   );
 
   app.get(
@@ -67,6 +96,10 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
               itemName: z.string().nullable(),
               basis: z.string().nullable(),
               department: z.string().nullable(),
+              itemNameZh: z.string().nullable(),
+              basisZh: z.string().nullable(),
+              departmentZh: z.string().nullable(),
+              titleZh: z.string().nullable(),
               // The alarm levels in force for the event's device, for drawing; absent for rules without levels.
               levels: z.array(ruleLevelSchema).optional(),
             }),
@@ -89,6 +122,10 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
           itemName: item?.name ?? null,
           basis: item?.basis ?? null,
           department: item?.department ?? null,
+          itemNameZh: item?.name_zh ?? null,
+          basisZh: item?.basis_zh ?? null,
+          departmentZh: item?.department_zh ?? null,
+          titleZh: deps.rules.list().find((r) => r.id === event.rule)?.titleZh ?? null,
           ...(levels ? { levels } : {}),
         },
       };

@@ -9,7 +9,7 @@ export const ruleRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
       config: { role: 'viewer' },
       schema: {
         response: {
-          200: z.object({ rules: z.array(z.object({ id: z.string(), version: z.string(), item: z.string(), kind: z.string(), title: z.string(), file: z.string().optional() })) }),
+          200: z.object({ rules: z.array(z.object({ id: z.string(), version: z.string(), item: z.string(), kind: z.string(), title: z.string(), titleZh: z.string().optional(), metrics: z.array(z.string()).optional(), sectors: z.array(z.string()).optional(), file: z.string().optional() })) }),
         },
       },
     },
