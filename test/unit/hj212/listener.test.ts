@@ -88,8 +88,9 @@ describe('HJ 212 listener', () => {
     hold = new Promise((r) => (release = r));
     const l = await open();
     l.send(frame(data('20260101000000002', `DataTime=${now14()};w01018-Rtd=1`)));
-    await new Promise((r) => setTimeout(r, 500));
-    expect(readings).toHaveLength(1);
+    // The readings reached the ingest, whose write is not durable yet: no answer may come.
+    await expect.poll(() => readings.length, { timeout: 10_000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
     expect(l.replies).toEqual([]);
     release();
     await l.until(ackFor('20260101000000002'));
