@@ -1,9 +1,11 @@
 // `npm run demo`: the gateway plus simulated sites, with scenarios that raise events within
 // a minute, and a printout of where to look. Everything stays under ./data/demo.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateRegistry, registryToYaml, start as startSim } from '../../device-sim/src/index.js';
 import { hj212Registry, loggersOf, runHj212 } from '../../device-sim/src/hj212/index.js';
+import { generateRegistry, registryToYaml, start as startSim, startVendorSim, vendorDemoSite, vendorDevicesOf } from '../../device-sim/src/index.js';
+import { parse as parseYaml } from 'yaml';
+import type { RegistryFile } from './registry/index.js';
 import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
@@ -38,6 +40,11 @@ async function main(): Promise<number> {
     registry.sites.push(...hj212Registry(1, 'demo').sites);
     writeFileSync(registryPath, registryToYaml(registry));
   }
+  // The vendor devices (Frigate NVR, Hikvision ISAPI camera, DTU) get a site of their own,
+  // added to a registry made by an earlier demo too.
+  const vendorSite = vendorDemoSite();
+  const current = parseYaml(readFileSync(registryPath, 'utf8')) as RegistryFile;
+  if (!current.sites.some((s) => s.id === vendorSite.id)) writeFileSync(registryPath, registryToYaml({ sites: [...current.sites, vendorSite] }));
   let config;
   try {
     config = loadConfig({ GATEWAY_LOG_LEVEL: 'warn', GATEWAY_HJ212_PORT: '9212', ...process.env, GATEWAY_DATA_DIR: dataDir, GATEWAY_REGISTRY: registryPath });
@@ -68,7 +75,8 @@ async function main(): Promise<number> {
 
   const sim = await startSim({
     url: mqttUrl,
-    registry: registryPath,
+    // The vendor devices are played by the vendor simulator below, not by this one.
+    registry: { sites: current.sites.filter((s) => s.id !== vendorSite.id) },
     rate,
     qos: 1,
     quiet: true,
@@ -87,6 +95,13 @@ async function main(): Promise<number> {
       ? null
       : runHj212({ host, port: where.hj212Port, loggers: loggersOf(registryPath, new Map([['cod-high', null]])), seed: 'demo', intervalMs: 30_000, backfillMs: 65 * 60_000, outage: { atMs: 0, forMs: 0 }, ackTimeoutMs: 5000 });
 
+  const vendors = await startVendorSim({
+    mqttUrl,
+    httpUrl: http,
+    devices: vendorDevicesOf(vendorSite),
+    intervalMs: 45_000,
+    onError: (err, device) => process.stderr.write(`[vendor-sim] ${device}: ${err.message}\n`),
+  });
   const token = gateway.apiToken;
   process.stdout.write(`
 Remote-supervision gateway demo is running.
@@ -104,6 +119,9 @@ Remote-supervision gateway demo is running.
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around
 its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute;
 the HJ 212 logger's hourly COD average over 100 mg/L raises pollution.hj212-cod-hourly.
+Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events under its own prefix), a
+Hikvision camera pushing ISAPI alerts with a JPEG over HTTP (the picture is on the event page),
+and a DTU sending tag/value JSON whose gas reading climbs past 25 %LEL every few minutes.
 Ctrl-C stops.
 `);
 
@@ -126,7 +144,7 @@ Ctrl-C stops.
       stopping = true;
       clearInterval(timer);
       process.stdout.write('\nstopping the simulator and the gateway...\n');
-      Promise.all([sim.stop(), hj212?.stop()])
+      Promise.all([sim.stop(), vendors.stop(), hj212?.stop()])
         .catch(() => undefined)
         .then(() => gateway.stop())
         .then(

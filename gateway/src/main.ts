@@ -58,10 +58,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const where = await gateway.start();
   const mqttText = [where.mqttPort !== null ? `MQTT on port ${where.mqttPort}` : 'MQTT (plain) off', where.mqttsPort !== null ? `MQTT/TLS on port ${where.mqttsPort}` : null].filter(Boolean).join(', ');
-  if (where.hj212Port !== null || where.hj212TlsPort !== null) {
-    process.stdout.write(`hj212 ready: ${[where.hj212Port !== null ? `TCP on port ${where.hj212Port}` : null, where.hj212TlsPort !== null ? `TLS on port ${where.hj212TlsPort}` : null].filter(Boolean).join(', ')}\n`);
-  }
-  process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
 
   return await new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -88,6 +84,12 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Announced only once the signal handlers are in place: a supervisor that stops the
+    // gateway the moment it reads this line must get a graceful stop, not the default kill.
+    if (where.hj212Port !== null || where.hj212TlsPort !== null) {
+      process.stdout.write(`hj212 ready: ${[where.hj212Port !== null ? `TCP on port ${where.hj212Port}` : null, where.hj212TlsPort !== null ? `TLS on port ${where.hj212TlsPort}` : null].filter(Boolean).join(', ')}\n`);
+    }
+    process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
   });
 }
 

@@ -11,7 +11,7 @@ import { createHj212Listener, type FrameRecord, type Hj212Limits, type Hj212List
 export interface Hj212SourceDeps {
   registry: () => Registry;
   /** The gateway's accept path for a decoded message; resolves with its outcome once durable. */
-  accept(device: RegisteredDevice, decoded: Decoded | Rejection, qos: number): { ok: boolean } | Rejection | Promise<{ ok: boolean } | Rejection>;
+  accept(device: RegisteredDevice, decoded: Decoded): Promise<{ ok: true } | Rejection>;
   /** Appends lines to the outbox; resolves once durable. */
   writeLines(lines: string[]): Promise<void>;
   /** True while the outbox is at its cap: the connection waits (its 9014 withheld). */
@@ -56,8 +56,8 @@ export function createHj212Source(deps: Hj212SourceDeps) {
     ingest: {
       async readings(device, readings: Reading[]) {
         await room();
-        const r = await deps.accept(device, { ok: true, channel: 'telemetry', readings }, 1);
-        return r.ok ? { ok: true } : { ok: false, reason: (r as Rejection).reason, detail: (r as Rejection).detail };
+        const r = await deps.accept(device, { ok: true, channel: 'telemetry', readings });
+        return r.ok ? { ok: true } : { ok: false, reason: r.reason, detail: r.detail };
       },
       async frames(device, records) {
         await room();

@@ -96,3 +96,49 @@ describe('risk early warning (virtual time)', () => {
     expect(second.score).toBe(first.score);
   });
 });
+
+/** A service on its own database with no events, for the model-file tests. */
+function standalone(dir: string, modelPath: string) {
+  const db = openStateDb(dir);
+  return createRiskService({
+    modelPath,
+    clock: () => now,
+    db,
+    events: createEventStore(db),
+    logger: createLogger('error', new Writable({ write: (_c, _e, cb) => cb() })),
+    sites: () => [site],
+    offlineRules: () => new Set(),
+    overdueLimits: {},
+    inspections: () => [],
+    history: noHistory,
+    raise: () => null,
+  });
+}
+
+describe('risk model reload', () => {
+  it('takes a valid new model with a new version and keeps the old one when the file is invalid', async () => {
+    const { copyFileSync, readFileSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'risk-model-'));
+    const path = join(dir, 'risk.yaml');
+    copyFileSync(resolve('rules/risk.yaml'), path);
+    const svc = standalone(dir, path);
+    const v1 = svc.model().version;
+    writeFileSync(path, readFileSync(path, 'utf8').replace('creditGrade: { A: 0, B: 5, C: 12, D: 20, unrated: 12 }', 'creditGrade: { A: 0, B: 5, C: 12, D: 30, unrated: 12 }'));
+    expect(svc.reload()).toMatchObject({ ok: true });
+    expect(svc.model().version).not.toBe(v1);
+    expect((await svc.evaluateSite(site, now)).breakdown.find((l) => l.factor === 'credit_grade')?.points).toBe(30);
+    writeFileSync(path, 'levels: { yellow: 90, orange: 50, red: 10 }\n');
+    const refused = svc.reload();
+    expect(refused.ok).toBe(false);
+    expect(svc.model().creditGrade.D).toBe(30);
+  });
+});
+
+describe('a rules directory without a risk model', () => {
+  it('scores with the shipped model rather than failing to start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-none-'));
+    const svc = standalone(dir, join(dir, 'risk.yaml'));
+    expect(svc.model().levels.red).toBe(75);
+    expect((await svc.evaluateSite(site, now)).level).toBe('blue');
+  });
+});
