@@ -1,9 +1,9 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { riskLevelRank, type CreditGrade, type RiskLevel, type Sector, type Severity } from '../domain/index.js';
 import type { AppliedTransition, EventStore } from '../events/index.js';
 import type { Logger } from '../observability/index.js';
+import { projectRoot } from '../project-root.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
 import { computeRisk, type RiskInput, type RiskScore } from './compute.js';
@@ -61,7 +61,7 @@ const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
 export function createRiskService(deps: RiskServiceDeps) {
   const log = deps.logger.child({ module: 'risk' });
   // A rules directory without a risk model (a custom rule set) gets the shipped one, said once.
-  const shipped = fileURLToPath(new URL('../../../rules/risk.yaml', import.meta.url));
+  const shipped = join(projectRoot(), 'rules', 'risk.yaml');
   if (!existsSync(deps.modelPath) && existsSync(shipped)) log.warn({ path: deps.modelPath, using: shipped }, 'no risk model in the rules directory; using the shipped one');
   const path = existsSync(deps.modelPath) || !existsSync(shipped) ? deps.modelPath : shipped;
   let model = loadRiskModel(path);
