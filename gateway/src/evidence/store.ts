@@ -121,7 +121,8 @@ export function createEvidenceStore(opts: EvidenceOptions) {
     }
     for (const row of q.unclosedAudited.iterate() as IterableIterator<{ detail: string }>) {
       try {
-        for (const p of (JSON.parse(row.detail) as { pictures?: unknown }).pictures ?? []) if (typeof p === 'string') out.add(p);
+        const pictures = (JSON.parse(row.detail) as { pictures?: unknown }).pictures;
+        if (Array.isArray(pictures)) for (const p of pictures) if (typeof p === 'string') out.add(p);
       } catch {
         /* as above */
       }
