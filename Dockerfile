@@ -27,13 +27,15 @@ RUN npx tsc -p tsconfig.build.json && date -u > dist/.build-stamp
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     GATEWAY_DATA_DIR=/data \
-    GATEWAY_RULES_DIR=/app/rules
+    GATEWAY_RULES_DIR=/app/rules \
+    GATEWAY_PROFILES_DIR=/app/profiles
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY --from=build /app/dist ./dist
 COPY scripts ./scripts
 COPY rules ./rules
+COPY profiles ./profiles
 COPY dashboards/console ./dashboards/console
 # The state database, write outbox and generated API token live in the data folder.
 RUN mkdir -p /data && chown node:node /data

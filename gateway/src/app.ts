@@ -13,7 +13,9 @@ import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, ty
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
 import { readQualityEvents } from './quality/index.js';
+import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
@@ -37,6 +39,8 @@ export interface Gateway {
   readonly events: EventStore;
   readonly maintenance: Maintenance;
   readonly history: History;
+  /** Profiles, inspections and risk (issue 16). */
+  readonly supervision: SupervisionHost;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -94,6 +98,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -129,6 +134,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits: IngestLimits = {
     ...defaultIngestLimits,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxBackfillMs: config.GATEWAY_MAX_BACKFILL,
     maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
@@ -176,6 +182,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  const profilesDir = resolve(config.GATEWAY_PROFILES_DIR);
+  const profiles = createProfiles({
+    dir: profilesDir,
+    logger,
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    maxJsonDepth: limits.maxJsonDepth,
+    onIgnored: ((c) => (profile: string, why: string) => c.inc({ profile, why }))(metrics.counter('gateway_profile_ignored_total', 'Vendor messages accepted and deliberately not turned into data, by profile and why')),
+  });
+  logger.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
+  for (const d of registry.devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) logger.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
   const outboxFull = () => history.backlog().bytes >= config.GATEWAY_OUTBOX_MAX_BYTES;
   const droppedQos0 = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
 
@@ -191,7 +207,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return waitForRoom().then(() => onPublish(device, topic, payload, qos));
     }
     const now = clock();
-    const r = accept(device, decodeMessage(topic, payload, device, now, limits), qos);
+    const decoded = profiles.fromMqtt(device, topic, payload, now) ?? decodeMessage(topic, payload, device, now, limits);
+    if ('ignored' in decoded) return;
+    const r = accept(device, decoded, qos);
     if (r instanceof Promise) return r.then(() => undefined);
   }
 
@@ -387,6 +405,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  const supervision = createSupervisionHost({
+    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    registry: () => registry,
+    rules: () => host.rules(),
+    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
+    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
+    raise: (t) => fanOutAction(events.applyRuleTransition(t)),
+  });
+
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
   // With a client CA, devices may push over HTTPS with a certificate; people need none.
@@ -411,6 +438,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     devices: () => live,
     evidence,
     readings: history.enabled ? history : null,
+    supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),
     ready: () => {
       const b = history.backlog();
@@ -436,6 +464,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     accept,
+    translate: profiles.fromHttp,
     busy: outboxFull,
     clock,
     limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
@@ -481,6 +510,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     maintenance,
     history,
+    supervision,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -526,8 +556,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         }
       });
       host.watch(rulesView.reload);
+      profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged')));
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
+      supervision.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return where;
@@ -537,12 +569,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = Date.now();
       for (const t of timers) clearInterval(t);
       host.close();
+      profiles.close();
       for (const w of watchers) w.close();
       sse.closeAll();
       // No new connections or publishes; publishes in flight finish their outbox append first.
       await broker.close();
       await api.close();
       await webhooks.stop();
+      await supervision.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());
       // Whatever time is left of the stop budget goes to draining the outbox into InfluxDB.
       const drainMs = Math.max(0, config.GATEWAY_STOP_TIMEOUT - 2000 - (Date.now() - started));

@@ -18,6 +18,10 @@ import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 import { vocabularyRoutes } from './routes/vocabulary.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { inspectionRoutes } from './routes/inspections.js';
+import { profileRoutes } from './routes/profiles.js';
+import { publicRoutes } from './routes/public.js';
+import { riskRoutes } from './routes/risk.js';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
@@ -45,6 +49,8 @@ export async function buildApi(deps: ApiDeps) {
   for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, evidenceRoutes, vocabularyRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
+  const sup = deps.supervision;
+  if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
   return app;
 }
 

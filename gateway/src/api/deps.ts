@@ -5,6 +5,7 @@ import type { Registry } from '../registry/index.js';
 import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
+import type { SupervisionApi } from './supervision-deps.js';
 import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
 
 export interface DeviceLiveState {
@@ -118,4 +119,6 @@ export interface ApiDeps {
   maxPage?: number;
   /** Serve HTTPS with this certificate. */
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
+  /** Risk, inspections, profiles and the public pages (issue 16). */
+  supervision?: SupervisionApi;
 }

@@ -16,6 +16,7 @@ export const evidenceItemSchema = z.object({
   snapshot: z.string().optional(),
   /** SHA-256 of the evidence picture (GET /api/evidence/:sha256). */
   picture: z.string().optional(),
+  zones: z.array(z.string()).optional(),
 });
 
 /** A supervision event as the API returns it. */
@@ -37,7 +38,12 @@ export const supervisionEventSchema = z.object({
   threshold: z.number().nullable(),
   message: z.string(),
   state: eventStateSchema,
+  /** Event time of the raise: the time of the readings that raised it (ms since epoch). */
   raisedAt: z.number(),
+  /** The gateway clock when it was raised: when it could first be seen. Overdue counts from here. */
+  detectedAt: z.number(),
+  /** raisedAt and detectedAt differ by more than the clock skew: raised from buffered (late) data. */
+  late: z.boolean(),
   updatedAt: z.number(),
   acknowledgedAt: z.number().nullable(),
   resolvedAt: z.number().nullable(),
@@ -60,7 +66,10 @@ export const transitionRecordSchema = z.object({
   site: z.string(),
   device: z.string(),
   type: transitionTypeSchema,
+  /** When it happened: event time for what the rules decided, the gateway clock for people's actions. */
   at: z.number(),
+  /** The gateway clock when it was recorded (equals `at` unless decided from late data). */
+  detectedAt: z.number(),
   actor: z.string(),
   note: z.string().nullable(),
   severity: severitySchema,

@@ -12,7 +12,7 @@ type Vision = Extract<Decoded, { channel: 'vision' }>;
 export async function keepPicture(store: EvidenceStore, msg: Vision, from: RegisteredDevice, onDropped: (reason: string, detail: string) => void): Promise<Decoded | Rejection> {
   const { picture, ...rest } = msg;
   if (!picture) return msg;
-  const put = await store.put(picture.data, { site: from.site, sector: from.sector, declared: picture.contentType });
+  const put = await store.put(picture.data, { site: from.site, sector: from.sector, ...(picture.contentType ? { declared: picture.contentType } : {}) });
   if (put.ok) return { ...rest, detections: rest.detections.map((d) => ({ ...d, picture: put.sha256 })) };
   if (put.reason === 'evidence_disk_full') {
     onDropped(put.reason, put.detail);

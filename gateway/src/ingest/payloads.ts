@@ -39,6 +39,8 @@ export const visionPayloadSchema = z
           type: detectionTypeSchema,
           confidence: z.number().min(0).max(1),
           bbox: z.tuple([finite, finite, finite, finite]).optional(),
+          /** Zones of the camera's picture the object is in (Frigate `current_zones`). */
+          zones: z.array(idSchema).max(16).optional(),
         })
         .strict(),
     ),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceKindSchema, idSchema, sectorSchema } from '../domain/index.js';
+import { creditGradeSchema, departmentSchema, deviceKindSchema, idSchema, sectorSchema } from '../domain/index.js';
 
 const scryptHash = z.string().regex(/^scrypt\$/, 'must be a hash made by "npm run registry -- hash"');
 
@@ -28,6 +28,8 @@ export const deviceEntrySchema = z
     secret: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
     secretHash: scryptHash.optional(),
     hj212: hj212EntrySchema.optional(),
+    /** A payload profile (GATEWAY_PROFILES_DIR) for a device that speaks a vendor format. */
+    profile: idSchema.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -47,6 +49,11 @@ export const siteEntrySchema = z
     sector: sectorSchema,
     creditCode: z.string().optional(),
     region: z.string().max(100).optional(),
+    // Enterprise profile (issue 16): credit grade (A lowest risk), key supervision (always
+    // inspected), the departments responsible (names as in the catalogue). The API can override these.
+    creditGrade: creditGradeSchema.optional(),
+    keySupervision: z.boolean().optional(),
+    departments: z.array(departmentSchema).max(20).optional(),
     devices: z.array(deviceEntrySchema).default([]),
   })
   .strict();

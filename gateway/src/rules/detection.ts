@@ -62,6 +62,7 @@ function evidenceOf(d: Detection): EvidenceItem {
   if (d.bbox) e.bbox = d.bbox;
   if (d.snapshot) e.snapshot = d.snapshot;
   if (d.picture) e.picture = d.picture;
+  if (d.zones) e.zones = d.zones;
   return e;
 }
 

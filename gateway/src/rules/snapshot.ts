@@ -57,6 +57,7 @@ const snapshotSchema = z
             bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
             snapshot: z.string().optional(),
             picture: z.string().optional(),
+            zones: z.array(z.string()).optional(),
           }),
         ),
         lastTs: num,
@@ -176,8 +177,8 @@ export function restoreState(json: string, rules: CompiledRules): EngineState {
     const st: DetectionKeyState = {
       ...s,
       evidence: s.evidence.map((e) => {
-        const { bbox, snapshot, picture, ...rest } = e;
-        return { ...rest, ...(bbox ? { bbox } : {}), ...(snapshot !== undefined ? { snapshot } : {}), ...(picture !== undefined ? { picture } : {}) };
+        const { bbox, snapshot, picture, zones, ...rest } = e;
+        return { ...rest, ...(bbox ? { bbox } : {}), ...(snapshot !== undefined ? { snapshot } : {}), ...(picture !== undefined ? { picture } : {}), ...(zones ? { zones } : {}) };
       }),
       lastTs: s.lastTs ?? -Infinity,
       lastRaisedAt: inNaN(s.lastRaisedAt),

@@ -18,6 +18,7 @@ export interface EvidenceItem {
   ts: number;
   confidence: number;
   bbox?: [number, number, number, number];
+  zones?: string[];
   snapshot?: string;
   /** SHA-256 of the evidence picture. */
   picture?: string;

@@ -17,7 +17,7 @@ export interface HttpIngestOptions {
   /** The pipeline: resolves once what was accepted is durable. */
   accept: (device: RegisteredDevice, decoded: Decoded | Rejection, qos: number) => Outcome | Promise<Outcome>;
   /** Vendor payloads by payload profile; null when no profile of the device serves the path. */
-  translate?: (device: RegisteredDevice, path: string, body: PushedBody, now: number) => Decoded | Rejection | null;
+  translate?: (device: RegisteredDevice, path: string, body: PushedBody, now: number) => Decoded | Rejection | { ignored: string } | null;
   /** True while the outbox is at its cap: the device is asked to come back later. */
   busy: () => boolean;
   clock: () => number;
@@ -87,6 +87,7 @@ export function httpIngestRoutes(opts: HttpIngestOptions) {
       if (!CHANNELS.has(path)) {
         const decoded = opts.translate?.(device, path, body, now) ?? null;
         if (decoded === null) return send(reply, 404, 'GW_NOT_FOUND', `no ingest path /ingest/v1/${path} for device ${device.device} (telemetry, vision, status, or a path of its payload profile)`);
+        if ('ignored' in decoded) return { ok: true, ignored: decoded.ignored };
         const outcome = await opts.accept(device, decoded, 1);
         return outcome.ok ? { ok: true, channel: outcome.channel } : rejected(reply, outcome);
       }

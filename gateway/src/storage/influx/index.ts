@@ -9,12 +9,16 @@ export {
   nanos,
   telemetryLine,
   telemetryLines,
+  telemetryParts,
+  joinTelemetry,
+  type TelemetryParts,
   detectionLines,
   eventLine,
   type TelemetryReading,
   type DetectionInput,
   type EventLineInput,
 } from './line-protocol.js';
+export { createPointTimes, createTelemetryLines, type PointTimes } from './point-times.js';
 export {
   createInfluxWriter,
   routeInfluxClientLog,
