@@ -44,6 +44,8 @@ export const configSchema = z.object({
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_RULES_DIR: z.string().min(1).default('./rules'),
   GATEWAY_REGISTRY: z.string().min(1).default('./registry.yaml'),
+  /** required: rules change only through an approved backtest (no watcher, no plain reload). */
+  GATEWAY_RULES_APPROVAL: z.enum(['off', 'required']).default('off'),
   GATEWAY_PROFILES_DIR: z.string().min(1).default('./profiles'),
   GATEWAY_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   GATEWAY_MAX_CLOCK_SKEW: duration.default(5 * 60_000),

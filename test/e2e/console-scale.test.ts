@@ -288,6 +288,9 @@ describe('the console in English on a 390 x 844 phone', () => {
     ['site', () => '#/sites/old-plant-009', '老厂区危化品仓库'],
     ['charts', () => '#/charts?site=hb-chem-001&device=gas-01&metric=gas_lel&range=15m', 'Charts'],
     ['users', () => '#/users', 'Users'],
+    // Pages other issues added: the same promise holds for them.
+    ['risk', () => '#/risk', 'Risk early warning'],
+    ['quality', () => '#/quality', 'Alarm quality'],
   ];
   for (const [name, hash, heading] of pages) {
     it(`fits the ${name} page in 390 px with tap targets of 44 px or more`, async () => {

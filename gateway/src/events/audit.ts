@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
-export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user'] as const;
+// `rules`: backtests, their approvals and the reloads they allowed (issue 19).
+export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules'] as const;
 
 /** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step or an inspector's declaration. */
 export interface AuditEntry {

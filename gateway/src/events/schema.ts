@@ -5,7 +5,8 @@ export const EVENT_STATES = ['open', 'acknowledged', 'resolved', 'closed'] as co
 export const eventStateSchema = z.enum(EVENT_STATES);
 export type EventState = z.infer<typeof eventStateSchema>;
 
-export const TRANSITION_TYPES = ['raised', 'escalated', 'acknowledged', 'commented', 'overdue', 'resolved', 'closed'] as const;
+// `referred` (issue 16): handed to another department, with a note; the state does not change.
+export const TRANSITION_TYPES = ['raised', 'escalated', 'acknowledged', 'commented', 'overdue', 'resolved', 'closed', 'referred'] as const;
 export const transitionTypeSchema = z.enum(TRANSITION_TYPES);
 export type TransitionType = z.infer<typeof transitionTypeSchema>;
 
@@ -75,6 +76,8 @@ export const transitionRecordSchema = z.object({
   severity: severitySchema,
   value: z.number(),
   disposition: dispositionSchema.nullable(),
+  /** The department a `referred` transition handed the event to. */
+  department: z.string().optional(),
 });
 export type TransitionRecord = z.infer<typeof transitionRecordSchema>;
 

@@ -35,6 +35,9 @@ interface TransitionDetail {
   late?: boolean;
   /** SHA-256 of the evidence pictures behind a raise or escalation, so the audit chain holds them. */
   pictures?: string[];
+  /** A referral: to which department, from which (null: the catalogue item's). */
+  department?: string;
+  from?: string | null;
 }
 
 function picturesOf(t: RuleTransition): { pictures?: string[] } {
@@ -133,6 +136,7 @@ export function toTransition(a: AuditRecord): TransitionRecord {
     severity: (a.severity ?? 'info') as Severity,
     value: a.value ?? 0,
     disposition: detail.disposition ?? null,
+    ...(detail.department !== undefined ? { department: detail.department } : {}),
   };
 }
 
@@ -293,6 +297,15 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, { disposition });
   });
 
+  // Referral (协同监管): the event goes to another department's list; who had it is in the audit row.
+  const referTx = db.transaction((id: string, actor: string, department: string, note: string, at: number): AppliedTransition => {
+    const row = requireEvent(id);
+    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'referred');
+    const from = (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null }).department;
+    db.prepare('UPDATE events SET department = ?, updated_at = ? WHERE id = ?').run(department, at, id);
+    return record(row, 'referred', at, actor, note, row.severity as Severity, row.value, { department, from });
+  });
+
   const overdueTx = db.transaction((limits: Partial<Record<Severity, number>>, now: number): AppliedTransition[] => {
     const out: AppliedTransition[] = [];
     for (const row of q.openUnacked.all() as EventRow[]) {
@@ -350,6 +363,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
           e.overdue = e.state === 'open';
           break;
         case 'commented':
+        case 'referred':
           break;
       }
       out.set(t.seq, e);
@@ -371,6 +385,9 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     comment: (id: string, actor: string, note: string, at: number) => commentTx(id, actor, note, at),
     resolve: (id: string, actor: string, note: string, at: number) => resolveTx(id, actor, note, at),
     close: (id: string, actor: string, disposition: Disposition, note: string, at: number) => closeTx(id, actor, disposition, note, at),
+    refer: (id: string, actor: string, department: string, note: string, at: number) => referTx(id, actor, department, note, at),
+    /** The department an event was referred to, or null (its catalogue item's department). */
+    departmentOf: (id: string): string | null => (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null } | undefined)?.department ?? null,
 
     /** Marks open events not acknowledged within their severity's limit; repeats every limit. */
     markOverdue: (limits: Partial<Record<Severity, number>>, now: number) => overdueTx(limits, now),

@@ -35,10 +35,13 @@ export {
   type RuleProblem,
   type RuleSource,
 } from './loader.js';
-export { compileRuleSet, type CompiledRules, type CompiledRule } from './compile.js';
+export { compileRuleSet, paramsFor, type CompiledRules, type CompiledRule, type CompiledLevelRule } from './compile.js';
 export type { EngineInput, RuleTransition, EvidenceItem } from './types.js';
 export { createEngineState, rebase, type EngineState } from './state.js';
 export { serializeState, restoreState, StateSnapshotError } from './snapshot.js';
 export { step, stepAll, nextDue, inputsFor } from './engine.js';
 export { replay, replayDetailed, replayLineSchema, type ReplayLine, type ReplayOptions, type ReplayResult, type ReplaySkip } from './replay.js';
 export { MAX_EVIDENCE } from './detection.js';
+export { advanceClock } from './replay.js';
+export { createReplayRun, diffBacktest, type RecordedMessage, type PastEvent, type DiffInput } from './backtest.js';
+export { backtestResultSchema, simEventSchema, type BacktestResult, type BacktestCounts, type SimEvent } from './backtest-schema.js';

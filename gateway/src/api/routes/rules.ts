@@ -24,10 +24,13 @@ export const ruleRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
     '/api/rules/reload',
     { config: { role: 'admin' }, schema: { response: { 200: z.object({ ok: z.literal(true), rules: z.number(), changed: z.number() }), 422: problemsSchema } } },
     async (_req, reply) => {
-    const r = deps.rules.reload();
-    if (r.ok) return r;
-    // The old rule set stays in force; the answer lists every problem of the new one.
-    return reply.code(422).send({ error: { code: 'GW_RULES_INVALID', message: `the rule set has ${r.problems.length} problem(s); the rules in force are unchanged`, problems: r.problems } });
+      if (deps.rulesApprovalRequired) {
+        return reply.code(409).send({ error: { code: 'GW_CONFLICT', message: 'GATEWAY_RULES_APPROVAL=required: rules change only through an approved backtest (POST /api/rules/backtests/:id/apply)' } });
+      }
+      const r = deps.rules.reload();
+      if (r.ok) return r;
+      // The old rule set stays in force; the answer lists every problem of the new one.
+      return reply.code(422).send({ error: { code: 'GW_RULES_INVALID', message: `the rule set has ${r.problems.length} problem(s); the rules in force are unchanged`, problems: r.problems } });
     },
   );
 };

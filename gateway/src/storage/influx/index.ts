@@ -39,6 +39,7 @@ export {
   type QueryOptions,
   type QueryParams,
 } from './query.js';
+export { streamRecorded, type RecordedPoint, type RecordedTelemetry, type RecordedDetection, type RecordedStreamOptions } from './recorded.js';
 export { detectInfluxApi, pingInflux, apiOfVersion, type InfluxPing } from './version.js';
 export {
   startPrivateInfluxd,
