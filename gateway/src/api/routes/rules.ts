@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps.js';
+import { errorBodySchema } from '../errors.js';
 
 const problemsSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), problems: z.array(z.object({ file: z.string(), ruleId: z.string().optional(), reason: z.string() })) }),
@@ -22,7 +23,7 @@ export const ruleRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
 
   app.post(
     '/api/rules/reload',
-    { config: { role: 'admin' }, schema: { response: { 200: z.object({ ok: z.literal(true), rules: z.number(), changed: z.number() }), 422: problemsSchema } } },
+    { config: { role: 'admin' }, schema: { response: { 200: z.object({ ok: z.literal(true), rules: z.number(), changed: z.number() }), 409: errorBodySchema, 422: problemsSchema } } },
     async (_req, reply) => {
       if (deps.rulesApprovalRequired) {
         return reply.code(409).send({ error: { code: 'GW_CONFLICT', message: 'GATEWAY_RULES_APPROVAL=required: rules change only through an approved backtest (POST /api/rules/backtests/:id/apply)' } });
