@@ -83,6 +83,8 @@ function examples(made: Record<string, string>): Record<string, Call> {
     'POST /api/inspections/plans/{id}/visits/{site}/items/{item}/rectified': { method: 'POST', path: '/api/inspections/plans/nope/visits/hb-chem-001/items/HC-01/rectified', body: {}, expect: [400, 403, 404] },
     'PUT /api/inspectors/{name}/conflicts': { method: 'PUT', path: '/api/inspectors/nobody/conflicts', body: {}, expect: [400, 404] },
     'POST /api/events/{id}/refer': { method: 'POST', path: `${ev}/refer`, body: { department: 'Emergency Management Bureau', note: 'for the county office' }, expect: [200, 409] },
+    'POST /api/devices/{id}/hj212/commands': { method: 'POST', path: '/api/devices/gas-01/hj212/commands', body: {}, expect: [400, 404, 409] },
+    'GET /api/devices/{id}/hj212/commands/{qn}': { path: '/api/devices/gas-01/hj212/commands/20260101000000000', expect: [400, 404] },
     'GET /api/payload-profiles': { path: '/api/payload-profiles', expect: [200] },
     'POST /api/payload-profiles/reload': { method: 'POST', path: '/api/payload-profiles/reload', expect: [200] },
     'POST /api/rules/backtest': { method: 'POST', path: '/api/rules/backtest', body: { from: now, to: now - 1000 }, expect: [400] },
