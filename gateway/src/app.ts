@@ -108,6 +108,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const aclDenied = metrics.counter('gateway_mqtt_acl_denied_total', "Refused publishes and subscriptions outside a client's own topics");
   const protocolErrors = metrics.counter('gateway_mqtt_protocol_errors_total', 'Connections closed for breaking a limit or the protocol, by reason');
   const takeovers = metrics.counter('gateway_mqtt_session_takeovers_total', 'Connections that took over a session with the same client id');
+  const retainIgnored = metrics.counter('gateway_mqtt_retain_ignored_total', 'Retain flags of device publishes and wills ignored, by source');
   metrics.gauge('gateway_connected_clients', 'MQTT clients connected', () => broker.connectedDevices());
   metrics.gauge('gateway_influx_written_total', 'Points written to InfluxDB', () => history.stats().written);
   metrics.gauge('gateway_influx_failed_total', 'Points InfluxDB refused or that could not be sent', () => history.stats().failed);
@@ -274,11 +275,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return p && p.user === username ? p : undefined;
     },
     logger: logger.child({ module: 'broker' }),
-    counters: { authFailures, aclDenied, protocolErrors, takeovers },
+    counters: { authFailures, aclDenied, protocolErrors, takeovers, retainIgnored },
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
+      maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
       connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
       freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES,
     },

@@ -18,12 +18,16 @@ export interface BrokerCounters {
   protocolErrors: Counter;
   /** A second connection with a client id already connected took the session over. */
   takeovers: Counter;
+  /** Labels: source = publish | will. A device's retain flag was ignored (no device channel retains). */
+  retainIgnored: Counter;
 }
 
 export interface BrokerLimits {
   /** Largest MQTT packet accepted, in bytes; larger ones close the connection. */
   maxPacketBytes: number;
   maxTopicLength: number;
+  /** Largest payload kept past ingest: a larger one is refused by ingest and never stored or forwarded by the broker. */
+  maxPayloadBytes: number;
   /** New connections per remote address per second (0 = unlimited). */
   connectionsPerSecond: number;
   /** Failed logins per address before exponential backoff starts. */
@@ -34,6 +38,7 @@ export interface BrokerLimits {
 export const defaultBrokerLimits: BrokerLimits = {
   maxPacketBytes: 256 * 1024,
   maxTopicLength: 256,
+  maxPayloadBytes: 64 * 1024,
   connectionsPerSecond: 50,
   freeLoginFailures: 5,
   maxLoginBackoffMs: 5 * 60_000,
@@ -97,6 +102,14 @@ function remoteAddress(client: Client): string {
   return client.req?.socket?.remoteAddress ?? conn.remoteAddress ?? 'unknown';
 }
 
+const EMPTY = Buffer.alloc(0);
+
+interface Will {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
 export function createBroker(opts: BrokerOptions): Broker {
   const { logger, counters } = opts;
   const limits = { ...defaultBrokerLimits, ...opts.limits };
@@ -107,6 +120,25 @@ export function createBroker(opts: BrokerOptions): Broker {
   const rate = createConnectionRateLimit(limits.connectionsPerSecond);
   const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
   let wss: WebSocketServer | undefined;
+
+  /**
+   * The will of a connecting client, checked before it is stored: a will is published when the
+   * connection drops, so the same rules as a publish apply (no wildcards, the payload limit, no
+   * retain). Accounts publish nothing, so their will is dropped. Returns why it is refused.
+   */
+  function checkWill(client: Client): string | undefined {
+    const c = client as Client & { _will?: Will | null };
+    const will = c._will;
+    if (!will) return undefined;
+    if (/[+#\u0000]/.test(will.topic)) return 'a will topic must not contain +, # or NUL';
+    if (will.topic.length > limits.maxTopicLength) return `will topic longer than ${limits.maxTopicLength} characters`;
+    if (will.payload.length > limits.maxPayloadBytes) return `will payload over ${limits.maxPayloadBytes} bytes`;
+    if (will.retain) {
+      will.retain = false;
+      counters.retainIgnored.inc({ source: 'will' });
+    }
+    return undefined;
+  }
 
   const aedes = new Aedes({
     // A subscriber that stops reading must not stall delivery to everyone else.
@@ -127,6 +159,8 @@ export function createBroker(opts: BrokerOptions): Broker {
       // Refused before any secret is checked: a guesser gets no answer and costs no scrypt.
       if (wait > 0) return fail('login_backoff', `too many failed logins from this address; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
       if (!username || !password) return fail('no_credentials', 'username and password are required');
+      const willProblem = checkWill(client);
+      if (willProblem) return fail('bad_will', willProblem, NOT_AUTHORIZED);
       const accept = () => {
         backoff.succeeded(address);
         const prior = connected.get(client.id);
@@ -147,6 +181,7 @@ export function createBroker(opts: BrokerOptions): Broker {
           return fail('client_id_mismatch', `client id must be "${username}" or start with "${username}."`, IDENTIFIER_REJECTED);
         }
         accounts.set(client, account);
+        (client as Client & { _will?: Will | null })._will = null;
         return accept();
       }
       verifySecret(password.toString('utf8'), device.entry).then(
@@ -183,6 +218,12 @@ export function createBroker(opts: BrokerOptions): Broker {
         return callback(new Error(`topic longer than ${limits.maxTopicLength} characters`));
       }
       const prefix = `sites/${device.site}/devices/${device.device}/`;
+      // No device channel is retained: retained messages live until restart, so every device could
+      // fill the broker's memory with them. The message is handled as if sent without the flag.
+      if (packet.retain) {
+        packet.retain = false;
+        counters.retainIgnored.inc({ source: 'publish' });
+      }
       if (!packet.topic.startsWith(prefix)) {
         counters.aclDenied.inc({ action: 'publish' });
         logger.warn({ device: device.device, topic: packet.topic.slice(0, 200) }, 'publish outside the device topic refused');
@@ -197,6 +238,9 @@ export function createBroker(opts: BrokerOptions): Broker {
         return callback(null);
       }
       // The PUBACK (QoS 1) is written only after this callback: here, once the data is durable.
+      // Over the payload limit, ingest has refused it (and counted why); the broker must not keep
+      // it either: a QoS 2 packet waits in memory until PUBREL, and nothing is forwarded.
+      if (packet.payload.length > limits.maxPayloadBytes) packet.payload = EMPTY;
       if (result) result.then(() => callback(null), (err) => (logger.error({ err }, 'ingest failed'), callback(err as Error)));
       else callback(null);
     },
