@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { severitySchema } from '../../domain/index.js';
 import { principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
 import { idParam } from '../query.js';
 
 // A reconnecting client gets what it missed within this much history.
@@ -27,7 +28,10 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     const last = fromHeader ?? req.query.lastEventId;
     const sites = req.query.site ? [req.query.site] : p.sites;
     const filter = { sites, severity: req.query.severity, minSeverity: req.query.minSeverity };
-    const missed = last === undefined ? [] : deps.events.transitionsAfter(last, deps.clock() - CATCH_UP_MS, CATCH_UP_MAX);
+    if (!deps.sse.canOpen(p.user)) throw new ApiError('GW_RATE_LIMITED', 'too many open event streams for this user; close one first');
+    const notBefore = deps.clock() - CATCH_UP_MS;
+    // Read from the database a page at a time as the client takes them, never all at once.
+    const catchUp = last === undefined ? undefined : { after: last, max: CATCH_UP_MAX, page: (after: number, limit: number) => deps.events.transitionsPage(after, notBefore, limit) };
 
     reply.hijack();
     const res = reply.raw;
@@ -39,6 +43,6 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     });
     // Tell the browser how long to wait before it reconnects on its own.
     res.write('retry: 2000\n\n');
-    deps.sse.add(res, filter, missed);
+    deps.sse.add(res, filter, p.user, catchUp);
   });
 };
