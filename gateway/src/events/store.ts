@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { severityRank, type Severity } from '../domain/index.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
-import { createAuditLog, type AuditLog, type AuditRecord } from './audit.js';
+import { createAuditLog, type AuditLog, type AuditRecord, type VerifyResult } from './audit.js';
 import type { Disposition, EventDetail, EventState, SupervisionEvent, TransitionRecord, TransitionType } from './schema.js';
 
 export interface EventFilter {
@@ -329,8 +329,54 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return out;
   }
 
+  /** One page of transitions after the audit row `seq`, at most `limit` audit rows read. */
+  function transitionsPage(seq: number, notBefore: number, limit: number): { items: AppliedTransition[]; lastSeq: number; more: boolean } {
+    const items: AppliedTransition[] = [];
+    const cache = new Map<string, Map<number, SupervisionEvent> | undefined>();
+    const rows = audit.list({ afterSeq: seq, since: notBefore, limit });
+    for (const a of rows) {
+      if (a.kind !== 'transition' || !a.eventId) continue;
+      if (!cache.has(a.eventId)) cache.set(a.eventId, historyOf(a.eventId));
+      // The event as it stood right after this transition, as live subscribers got it: the
+      // current row would show a replayed 'raised' as already resolved or closed.
+      const event = cache.get(a.eventId)?.get(a.seq);
+      if (event && !event.suppressed) items.push({ event, transition: toTransition(a) });
+    }
+    return { items, lastSeq: rows.at(-1)?.seq ?? seq, more: rows.length === limit };
+  }
+
+  /**
+   * The audit chain, then every event row against it: each row must be what its chained
+   * transitions make of it (state, severity, value, disposition, times, site, device, rule), each
+   * row must have its transitions, and every event the trail names must still have its row.
+   */
+  function verify(): VerifyResult {
+    const chain = audit.verify();
+    if (!chain.ok) return chain;
+    const fail = (seq: number, reason: string): VerifyResult => ({ ok: false, rows: chain.rows, seq, reason });
+    for (const row of db.prepare('SELECT * FROM events ORDER BY raised_at, id').iterate() as IterableIterator<EventRow>) {
+      const trail = audit.ofEvent(row.id).filter((a) => a.kind === 'transition');
+      const raised = trail[0];
+      if (!raised || raised.type !== 'raised') return fail(0, `event ${row.id} has no raise in the audit trail`);
+      const last = [...historyOf(row.id)!.values()].at(-1)!;
+      const stored = toEvent(row);
+      const fields = ['state', 'severity', 'value', 'disposition', 'acknowledgedAt', 'resolvedAt', 'closedAt'] as const;
+      const changed: string[] = fields.filter((f) => stored[f] !== last[f]);
+      if (row.site !== raised.site || row.device !== raised.device) changed.push('site/device');
+      if (row.rule !== raised.actor) changed.push('rule');
+      if (changed.length) return fail(trail.at(-1)!.seq, `event ${row.id} was altered: its ${changed.join(', ')} do not match its transitions`);
+    }
+    const orphan = db
+      .prepare(`SELECT event_id AS id, MIN(seq) AS seq FROM audit WHERE kind = 'transition' AND event_id IS NOT NULL AND event_id NOT IN (SELECT id FROM events) GROUP BY event_id ORDER BY seq LIMIT 1`)
+      .get() as { id: string; seq: number } | undefined;
+    if (orphan) return fail(orphan.seq, `event ${orphan.id} was deleted: the audit trail has its transitions but the events table has no row`);
+    return chain;
+  }
+
   return {
     audit,
+
+    verify,
 
     /** Applies one transition decided by the rule engine. */
     applyRuleTransition: (t: RuleTransition): AppliedTransition | null => applyRuleTx(t),
@@ -379,18 +425,10 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
 
     /** Transitions after an audit sequence number (SSE catch-up), oldest first, suppressed events left out. */
     transitionsAfter(seq: number, notBefore: number, limit: number): AppliedTransition[] {
-      const out: AppliedTransition[] = [];
-      const cache = new Map<string, Map<number, SupervisionEvent> | undefined>();
-      for (const a of audit.list({ afterSeq: seq, since: notBefore, limit })) {
-        if (a.kind !== 'transition' || !a.eventId) continue;
-        if (!cache.has(a.eventId)) cache.set(a.eventId, historyOf(a.eventId));
-        // The event as it stood right after this transition, as live subscribers got it: the
-        // current row would show a replayed 'raised' as already resolved or closed.
-        const event = cache.get(a.eventId)?.get(a.seq);
-        if (event && !event.suppressed) out.push({ event, transition: toTransition(a) });
-      }
-      return out;
+      return transitionsPage(seq, notBefore, limit).items;
     },
+
+    transitionsPage,
 
     /** Keys with an event not yet resolved: the engine's view must agree with these after a restart. */
     unresolvedKeys(): string[] {

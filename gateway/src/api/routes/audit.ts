@@ -62,6 +62,6 @@ export const auditRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
         },
       },
     },
-    async () => deps.events.audit.verify(),
+    async () => deps.events.verify(),
   );
 };
