@@ -96,9 +96,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     afterRecord: (a) => webhooks.enqueue(a),
   });
   maintenance = createMaintenance(db, events.audit);
-  const sse = createSseHub();
-
   const metrics = createMetrics();
+  const sse = createSseHub({
+    limits: { maxBufferBytes: config.GATEWAY_SSE_MAX_BUFFER_BYTES, stallMs: config.GATEWAY_SSE_STALL_TIMEOUT, maxStreamsPerUser: config.GATEWAY_SSE_MAX_STREAMS_PER_USER },
+    dropped: metrics.counter('gateway_sse_dropped_total', 'Event streams ended by the gateway, by reason'),
+  });
   const accepted = metrics.counter('gateway_messages_accepted_total', 'Messages accepted, by channel');
   const rejected = metrics.counter('gateway_messages_rejected_total', 'Messages rejected, by reason');
   const acceptedBy = { telemetry: accepted.bind({ channel: 'telemetry' }), vision: accepted.bind({ channel: 'vision' }), status: accepted.bind({ channel: 'status' }) };
@@ -274,6 +276,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const p = users.authenticate(password);
       return p && p.user === username ? p : undefined;
     },
+    accountExists: (name) => users.exists(name),
     logger: logger.child({ module: 'broker' }),
     counters: { authFailures, aclDenied, protocolErrors, takeovers, retainIgnored },
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
@@ -286,6 +289,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     onPublish,
     onConnection,
+  });
+
+  // A disabled user's live feeds end at once, not when they next reconnect.
+  users.onDisabled((name) => {
+    sse.closeUser(name);
+    broker.kickAccount(name);
   });
 
   const fanOutAction = (a: AppliedTransition | null) => (a && dispatch(a), a);

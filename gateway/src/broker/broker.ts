@@ -51,6 +51,8 @@ export interface BrokerOptions {
    * They publish nothing; with the supervisor role they may subscribe to supervision/#.
    */
   authenticateAccount?: (username: string, password: string) => Principal | undefined;
+  /** Whether an account of this name exists: an account's extra client ids must not be another's name. */
+  accountExists?: (name: string) => boolean;
   logger: Logger;
   counters: BrokerCounters;
   limits?: Partial<BrokerLimits>;
@@ -85,6 +87,8 @@ export interface Broker {
   connectedDevices(): number;
   /** Closes the session of a client id (a device removed from the registry). */
   kick(clientId: string): boolean;
+  /** Closes every connection of an account (the user was disabled); returns how many. */
+  kickAccount(user: string): number;
   close(): Promise<void>;
   aedes: Aedes;
 }
@@ -103,6 +107,8 @@ function remoteAddress(client: Client): string {
 }
 
 const EMPTY = Buffer.alloc(0);
+// An address may fail this many times more than one identity at it before it must wait.
+const ADDRESS_FAILURE_FACTOR = 10;
 
 interface Will {
   topic: string;
@@ -119,6 +125,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   const servers: Server[] = [];
   const rate = createConnectionRateLimit(limits.connectionsPerSecond);
   const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
+  const addressBackoff = createLoginBackoff(limits.freeLoginFailures * ADDRESS_FAILURE_FACTOR, limits.maxLoginBackoffMs);
   let wss: WebSocketServer | undefined;
 
   /**
@@ -151,18 +158,23 @@ export function createBroker(opts: BrokerOptions): Broker {
       const address = remoteAddress(client);
       const fail = (reason: string, message: string, code = BAD_USERNAME_OR_PASSWORD) => {
         counters.authFailures.inc({ reason });
-        if (reason !== 'login_backoff') backoff.failed(address);
         logger.warn({ clientId: client.id, username, address, reason }, 'connection refused');
         done(authError(message, code), false);
       };
-      const wait = backoff.waitFor(address);
+      // Failures count per identity at an address (one identity's success never clears
+      // another's), and per address with more room (many identities guessed from one place).
+      const identityKey = `${address}|${username ?? ''}`;
+      const wait = Math.max(backoff.waitFor(identityKey), addressBackoff.waitFor(address));
       // Refused before any secret is checked: a guesser gets no answer and costs no scrypt.
-      if (wait > 0) return fail('login_backoff', `too many failed logins from this address; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
+      if (wait > 0) return fail('login_backoff', `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
+      backoff.charge(identityKey);
+      addressBackoff.charge(address);
       if (!username || !password) return fail('no_credentials', 'username and password are required');
       const willProblem = checkWill(client);
       if (willProblem) return fail('bad_will', willProblem, NOT_AUTHORIZED);
       const accept = () => {
-        backoff.succeeded(address);
+        backoff.succeeded(identityKey, true);
+        addressBackoff.succeeded(address);
         const prior = connected.get(client.id);
         if (prior && prior !== client && !prior.closed) {
           // MQTT-3.1.4-2: the new connection takes the session over; count it, it may be a clone.
@@ -179,6 +191,11 @@ export function createBroker(opts: BrokerOptions): Broker {
         // Account sessions are named after the account, so they can never take over a device session.
         if (client.id !== username && !client.id.startsWith(`${username}.`)) {
           return fail('client_id_mismatch', `client id must be "${username}" or start with "${username}."`, IDENTIFIER_REJECTED);
+        }
+        // Device ids may contain dots: "north.gas-01" is a device, never a session of account "north";
+        // nor may one account's client id be another account's name.
+        if (opts.registry().device(client.id) || (client.id !== username && opts.accountExists?.(client.id))) {
+          return fail('client_id_mismatch', `client id "${client.id}" belongs to a device or another account`, IDENTIFIER_REJECTED);
         }
         accounts.set(client, account);
         (client as Client & { _will?: Will | null })._will = null;
@@ -343,6 +360,15 @@ export function createBroker(opts: BrokerOptions): Broker {
       return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     connectedDevices: () => aedes.connectedClients,
+    kickAccount(user) {
+      let n = 0;
+      for (const c of connected.values()) {
+        if (accounts.get(c)?.user !== user || c.closed) continue;
+        c.close();
+        n++;
+      }
+      return n;
+    },
     kick(clientId) {
       const c = connected.get(clientId);
       if (!c || c.closed) return false;
