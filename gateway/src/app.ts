@@ -1,17 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildApi, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
-import { createBroker, type Broker } from './broker/index.js';
+import { buildApi, ruleFacts, type Api, type DeviceLiveState, type EventActions, type HealthReport, type RegistryReload, type RulesView } from './api/index.js';
+import { createBroker, createLoginBackoff, type Broker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks, transitionMessage } from './fanout/index.js';
+import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHistory, type History } from './history.js';
-import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
+import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection } from './ingest/index.js';
 import { createMetrics, createRateLimitedLog, type Logger } from './observability/index.js';
 import { loadRegistry, parseRegistry, RegistryError, type RegisteredDevice, type Registry } from './registry/index.js';
+import { readQualityEvents } from './quality/index.js';
+import { createBacktestService } from './rules/backtest-service.js';
+import { runBacktestInWorker } from './rules/backtest-thread.js';
+import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
+import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { inputsFor, type EngineInput } from './rules/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog, type StateDb } from './storage/index.js';
 import { createUserStore, type Principal } from './users/index.js';
@@ -34,6 +41,8 @@ export interface Gateway {
   readonly events: EventStore;
   readonly maintenance: Maintenance;
   readonly history: History;
+  /** Profiles, inspections and risk (issue 16). */
+  readonly supervision: SupervisionHost;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -91,6 +100,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -129,11 +139,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits: IngestLimits = {
     ...defaultIngestLimits,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxBackfillMs: config.GATEWAY_MAX_BACKFILL,
     maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
     maxJsonDepth: config.GATEWAY_MAX_JSON_DEPTH,
+    maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES,
   };
+  const evidence = createEvidenceStore({ dataDir, db, clock, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, capBytes: config.GATEWAY_EVIDENCE_CAP_BYTES, retention: config.GATEWAY_EVIDENCE_RETENTION });
+  const picturesDropped = metrics.counter('gateway_evidence_dropped_total', 'Pictures not kept although their detections were, by reason');
+  const pictureLog = (reason: string, detail: string) => (picturesDropped.inc({ reason }), rejectLog.shouldLog(`evidence|${reason}`) && logger.error({ reason, detail }, 'picture not kept'));
   const overdueLimits: Partial<Record<Severity, number>> = {
     critical: config.GATEWAY_OVERDUE_CRITICAL,
     major: config.GATEWAY_OVERDUE_MAJOR,
@@ -172,6 +187,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  const profilesDir = resolve(config.GATEWAY_PROFILES_DIR);
+  const profiles = createProfiles({
+    dir: profilesDir,
+    logger,
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    maxJsonDepth: limits.maxJsonDepth,
+    onIgnored: ((c) => (profile: string, why: string) => c.inc({ profile, why }))(metrics.counter('gateway_profile_ignored_total', 'Vendor messages accepted and deliberately not turned into data, by profile and why')),
+  });
+  logger.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
+  for (const d of registry.devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) logger.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
   const outboxFull = () => history.backlog().bytes >= config.GATEWAY_OUTBOX_MAX_BYTES;
   const droppedQos0 = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
 
@@ -187,7 +212,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return waitForRoom().then(() => onPublish(device, topic, payload, qos));
     }
     const now = clock();
-    const decoded = decodeMessage(topic, payload, device, now, limits);
+    const decoded = profiles.fromMqtt(device, topic, payload, now) ?? decodeMessage(topic, payload, device, now, limits);
+    if ('ignored' in decoded) return;
+    const r = accept(device, decoded, qos);
+    if (r instanceof Promise) return r.then(() => undefined);
+  }
+
+  /** A decoded message (or its rejection) from any source; resolves with its outcome once durable. */
+  function accept(device: RegisteredDevice, decoded: Decoded | Rejection, qos: number): Outcome | Promise<Outcome> {
+    if (decoded.ok && decoded.channel === 'vision' && decoded.picture) {
+      return keepPicture(evidence, decoded, device, pictureLog).then((d) => accept(device, d, qos));
+    }
+    const now = clock();
     const state = liveOf(device.device);
     if (!decoded.ok) {
       rejected.inc({ reason: decoded.reason });
@@ -195,7 +231,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (rejectLog.shouldLog(device.device)) {
         logger.warn({ site: device.site, device: device.device, reason: decoded.reason, detail: decoded.detail }, 'message rejected');
       }
-      return;
+      return decoded;
     }
     acceptedBy[decoded.channel].inc();
     state.lastSeen = now;
@@ -214,11 +250,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       durable = history.writeDetections(decoded.detections);
     }
     for (const input of inputsFor(decoded, device)) runEngine(input, now);
+    const outcome: Outcome = { ok: true, channel: decoded.channel };
     if (qos === 0) {
       durable.catch((err) => logger.error({ err }, 'outbox write failed'));
-      return;
+      return outcome;
     }
-    return durable;
+    return durable.then(() => outcome);
   }
 
   async function waitForRoom(): Promise<void> {
@@ -256,6 +293,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       dispatch(applied);
     }
   }
+
+  const watchEvidence = evidenceCapWatcher(evidence, {
+    isOpen: (key) => events.unresolvedKeys().includes(key),
+    apply: (t) => {
+      const a = events.applyRuleTransition(t);
+      if (a) (logger.warn({ usage: evidence.usage() }, t.message), dispatch(a));
+    },
+  });
 
   function onConnection(device: RegisteredDevice, online: boolean) {
     const state = liveOf(device.device);
@@ -308,6 +353,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return a;
     },
     close: (id, by, disposition, note) => fanOutAction(events.close(id, by.user, disposition, note, clock()))!,
+    refer: (id, by, department, note) => fanOutAction(events.refer(id, by.user, department, note, clock()))!,
   };
 
   /**
@@ -341,7 +387,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const rulesView: RulesView = {
-    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file })),
+    list: () => host.rules().rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
     reload: () => {
       const r = host.reload();
       if (r.ok) logger.info(r, 'rules reloaded');
@@ -373,11 +419,34 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  const supervision = createSupervisionHost({
+    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    registry: () => registry,
+    rules: () => host.rules(),
+    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
+    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
+    raise: (t) => fanOutAction(events.applyRuleTransition(t)),
+  });
+
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
+  // With a client CA, devices may push over HTTPS with a certificate; people need none.
+  const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
+  // Backtests read history from InfluxDB in a worker thread; their approvals go into the audit trail.
+  const backtests = history.url === null ? undefined : createBacktestService({
+    rulesDir,
+    workDir: join(dataDir, 'backtests'),
+    baseJob: () => ({ registryPath, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD } }),
+    current: () => host.rules().set,
+    run: (job, onProgress) => runBacktestInWorker(job, onProgress),
+    reload: () => rulesView.reload(),
+    audit: (r) => void events.audit.append({ kind: 'rules', eventId: null, windowId: null, site: 'gateway', device: null, type: r.type, at: r.at, actor: r.actor, note: r.note, severity: null, value: null, detail: r.detail }),
+    kv: { get: (k) => kvGet(db, k), set: (k, v) => kvSet(db, k, v) },
+    clock,
+  });
   const startedAt = clock();
   const api = await buildApi({
-    https,
+    https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
@@ -393,7 +462,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     registry: () => registry,
     events,
     devices: () => live,
+    evidence,
+    payloadProfiles: profiles,
     readings: history.enabled ? history : null,
+    supervision: supervision.api,
+    qualityEvents: (f) => readQualityEvents(db, f),
+    backtests,
+    rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',
     ready: () => {
       const b = history.backlog();
       return {
@@ -413,6 +488,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       };
     },
   });
+
+  await api.register(httpIngestRoutes({
+    authenticate: createDeviceAuth({ registry: () => registry, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
+    accept,
+    translate: profiles.fromHttp,
+    busy: outboxFull,
+    clock,
+    limits: { ...limits, maxItems: config.GATEWAY_INGEST_MAX_ITEMS, maxBodyBytes: config.GATEWAY_INGEST_MAX_BODY_BYTES },
+    authFailures: metrics.counter('gateway_http_ingest_auth_failures_total', 'Refused device pushes over HTTP, by reason'),
+    logger: logger.child({ module: 'http-ingest' }),
+  }));
 
   const timers: NodeJS.Timeout[] = [];
   const watchers: FSWatcher[] = [];
@@ -452,6 +539,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     maintenance,
     history,
+    supervision,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -478,7 +566,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         runEngine({ type: 'tick' }, t);
         for (const a of events.markOverdue(overdueLimits, t)) dispatch(a);
         watchBacklog(t);
+        watchEvidence(t);
       });
+      // Retention: pictures past their sector's retention and held by no open event are removed.
+      every(3_600_000, () => void evidence.sweep().catch((err) => logger.error({ err }, 'evidence sweep failed')));
       // Engine state is saved on a graceful stop; saving it every 30 s too bounds what a crash
       // loses (open events themselves are in the database at once).
       every(30_000, () => kvSet(db, ENGINE_STATE_KEY, host.snapshot()));
@@ -493,9 +584,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           }
         }
       });
-      host.watch(rulesView.reload);
+      if (config.GATEWAY_RULES_APPROVAL !== 'required') host.watch(rulesView.reload);
+      profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged')));
       watchFile(registryPath, reloadRegistry);
       webhooks.start();
+      supervision.start();
       const where = { mqttPort: mqtt?.port ?? null, mqttsPort: mqtts?.port ?? null, httpPort, httpUrl };
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return where;
@@ -505,12 +598,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = Date.now();
       for (const t of timers) clearInterval(t);
       host.close();
+      profiles.close();
       for (const w of watchers) w.close();
       sse.closeAll();
       // No new connections or publishes; publishes in flight finish their outbox append first.
       await broker.close();
       await api.close();
       await webhooks.stop();
+      await supervision.stop();
       kvSet(db, ENGINE_STATE_KEY, host.snapshot());
       // Whatever time is left of the stop budget goes to draining the outbox into InfluxDB.
       const drainMs = Math.max(0, config.GATEWAY_STOP_TIMEOUT - 2000 - (Date.now() - started));

@@ -19,11 +19,12 @@ import {
   quoteIdent,
   routeInfluxClientLog,
   startPrivateInfluxd,
-  telemetryLine,
+  createTelemetryLines,
   type Backlog,
   type DropReason,
   type InfluxConnection,
   type InfluxQuery,
+  type InfluxStatementResult,
   type InfluxWriter,
 } from './storage/index.js';
 
@@ -39,6 +40,10 @@ export interface History extends ReadingsSource {
   writeDetections(detections: Detection[]): Promise<void>;
   writeStatus(device: DeviceRef, online: boolean, rejected: number, at: number): Promise<void>;
   writeTransition(applied: AppliedTransition): Promise<void>;
+  /** Other measurements (the risk history): line protocol through the same outbox. */
+  writeLines(lines: string[]): Promise<void>;
+  /** An InfluxQL read with bound parameters; [] when history is off. */
+  query(influxql: string, params?: Record<string, string | number>): Promise<InfluxStatementResult[]>;
   backlog(): Backlog;
   forwarding(): { healthy: boolean; lastError: string | null; forwarded: number; rejected: number };
   /** Sends the outbox until empty or the time runs out; true when empty. */
@@ -59,6 +64,8 @@ function disabled(): History {
     writeDetections: () => done,
     writeStatus: () => done,
     writeTransition: () => done,
+    writeLines: () => done,
+    query: async () => [],
     backlog: () => EMPTY,
     forwarding: () => ({ healthy: true, lastError: null, forwarded: 0, rejected: 0 }),
     flush: async () => true,
@@ -90,6 +97,8 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   routeInfluxClientLog(log);
   const outboxDir = join(dataDir, 'outbox');
   const journal = await openJournal(outboxDir);
+  // Offsets that keep messages of one device in one millisecond apart (storage/influx/point-times.ts).
+  const telemetryLine = createTelemetryLines();
   const drops: { listener?: (lines: string[], reason: DropReason) => void } = {};
 
   // InfluxDB may be down when the gateway starts: the connection is made on first need and
@@ -152,9 +161,14 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
           threshold: event.threshold,
           message: transition.note ?? event.message,
           at: transition.at,
+          raisedAt: event.raisedAt,
+          detectedAt: transition.detectedAt,
+          late: event.late,
         }),
       ]);
     },
+    writeLines: (lines) => journal.append(lines),
+    query: async (influxql, params) => (await connect()).query.query(influxql, params),
     backlog: () => journal.backlog(),
     forwarding: () => forwarder.status(),
     flush: (timeoutMs = 10_000) => forwarder.drain(timeoutMs),

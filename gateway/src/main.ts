@@ -2,6 +2,7 @@ import { createGateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
 import { RegistryError } from './registry/index.js';
+import { ProfileSetError } from './profiles/index.js';
 import { RuleSetError } from './rules/index.js';
 
 const HELP = `Remote-supervision gateway: MQTT broker, supervision rules, events, InfluxDB history.
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     gateway = await createGateway({ config, logger, registryRequired: process.env.GATEWAY_REGISTRY !== undefined });
   } catch (err) {
-    if (err instanceof RegistryError || err instanceof RuleSetError) {
+    if (err instanceof RegistryError || err instanceof RuleSetError || err instanceof ProfileSetError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }

@@ -42,7 +42,7 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'console-e2e-chromium-'));
   const [influxd, browser] = await Promise.all([
     startTestInfluxd('console_e2e'),
-    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } }),
+    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Shanghai' }),
   ]);
   influx = influxd;
   context = browser;
@@ -113,10 +113,12 @@ describe('supervisor console', () => {
     expect(await row.getAttribute('data-severity')).toBe('critical');
     expect(await row.getAttribute('class')).toContain('sev-critical');
     await expect.poll(() => row.textContent()).toContain('Combustible gas over alarm level');
-    const flash = page.getByRole('alert').filter({ hasText: 'New critical event' });
+    const flash = page.getByRole('alert').filter({ hasText: 'Critical event' });
     await flash.waitFor();
-    expect(await flash.textContent()).toContain('hb-chem-001 / gas-01');
-    expect(await page.locator('li.count[data-state="open"] .n').textContent()).toBe('1');
+    // Sites by name, not id.
+    expect(await flash.textContent()).toContain('Example Chemical Co. tank farm / gas-01');
+    // Counts come from the server, fetched again within a second of a change.
+    await expect.poll(() => page.locator('li.count[data-state="open"] .n').textContent()).toBe('1');
 
     // A warning that nobody acknowledges goes overdue and is marked so, still without a reload.
     const warn = (await publishTelemetry(gw, 'gas-02', { toxic_ppm: 12 })).find((a) => a.transition.type === 'raised')!.event.id;
@@ -227,7 +229,7 @@ describe('supervisor console', () => {
     const legend = (await page.locator('.chart .u-legend').textContent())!;
     expect(legend).toContain('critical ≥ 50');
     expect(legend).toContain('warning ≥ 25');
-    await expect.poll(() => page.locator('section', { hasText: 'Readings: gas_lel' }).textContent()).toMatch(/\d+ readings; lowest 4, highest 60/);
+    await expect.poll(() => page.locator('section', { hasText: 'Readings: combustible gas' }).textContent()).toMatch(/\d+ readings; lowest 4 %LEL, highest 60 %LEL/);
 
     // Admin may do everything; only what the state allows is offered.
     const button = (name: string) => page.getByRole('button', { name, exact: true });
@@ -243,6 +245,11 @@ describe('supervisor console', () => {
     await page.getByLabel('Disposition').selectOption('rectified');
     await page.getByLabel('Note').fill('Gasket replaced; reading back to 3 %LEL.');
     await button('Close').click();
+    // Closing is final: the page asks first.
+    const confirm = page.getByRole('dialog');
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain('“rectified”');
+    await confirm.getByRole('button', { name: 'Yes, close it' }).click();
     await page.locator('#event-state', { hasText: 'closed' }).waitFor();
     expect(await button('Resolve').count()).toBe(0);
 
@@ -284,17 +291,17 @@ describe('supervisor console', () => {
     await chem.getByRole('link', { name: 'Example Chemical Co. tank farm' }).click();
     const gas01 = page.locator('tr[data-device="gas-01"]');
     await gas01.waitFor();
-    expect(await gas01.textContent()).toContain('gas_lel 60');
+    expect(await gas01.textContent()).toContain('combustible gas 60 %LEL');
     await shot('05-site');
 
     // Each latest value links to its chart; the range picker redraws it.
-    await gas01.getByRole('link', { name: 'gas_lel' }).click();
+    await gas01.getByRole('link', { name: 'combustible gas' }).click();
     await page.getByRole('heading', { level: 1, name: 'Charts' }).waitFor();
     expect(await page.getByLabel('Metric').inputValue()).toBe('gas_lel');
     await page.locator('.chart .uplot canvas').waitFor();
     await page.getByLabel('Time range').selectOption('15m');
     await expect.poll(() => page.url()).toContain('range=15m');
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'gas_lel at hb-chem-001 / gas-01' }).textContent()).toMatch(/9 readings; lowest 4, highest 60/);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'combustible gas at Example Chemical Co. tank farm / gas-01' }).textContent()).toMatch(/9 readings; lowest 4 %LEL, highest 60 %LEL/);
     await shot('06-chart');
   });
 

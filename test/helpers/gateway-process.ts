@@ -10,9 +10,14 @@ export interface GatewayProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the gateway as a real child process (`node --import tsx gateway/src/main.ts`). */
-export async function spawnGateway(env: Record<string, string>, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve('gateway/src/main.ts')], {
+/** The sources through tsx, as `npm run dev` runs them. */
+export const TSX_GATEWAY = ['--import', 'tsx', resolve('gateway/src/main.ts')];
+/** What `npm start` runs: the launcher that compiles to dist/ when needed, then imports it. */
+export const COMPILED_GATEWAY = [resolve('scripts/run.mjs'), 'gateway/src/main.ts'];
+
+/** Runs the gateway as a real child process (by default `node --import tsx gateway/src/main.ts`). */
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 30_000, args: string[] = TSX_GATEWAY): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, GATEWAY_HOST: '127.0.0.1', GATEWAY_MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', GATEWAY_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

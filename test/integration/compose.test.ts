@@ -228,7 +228,7 @@ describe('docker-compose.yml', () => {
   it('runs the simulator against the gateway with the mounted registry', () => {
     const command = service('device-sim').command;
     expect(Array.isArray(command) ? command.join(' ') : command).toBe(
-      'node_modules/.bin/tsx device-sim/src/cli.ts --url mqtt://gateway:1883 --registry /config/registry.yaml',
+      'node dist/device-sim/src/cli.js --url mqtt://gateway:1883 --registry /config/registry.yaml',
     );
   });
 
@@ -261,20 +261,27 @@ describe('Dockerfile', () => {
   const stages = dockerfile.split(/^FROM /m).slice(1);
 
   it('builds dependencies with a toolchain in one stage and runs without it as user node', () => {
-    expect(stages).toHaveLength(2);
+    expect(stages).toHaveLength(3);
     expect(stages[0]).toMatch(/^node:20-bookworm-slim AS \w+/);
     expect(stages[0]).toMatch(/python3 make g\+\+/);
     expect(stages[0]).toMatch(/npm ci --omit=dev/);
-    expect(stages[1]).toMatch(/^node:20-bookworm-slim\n/);
-    expect(stages[1]).not.toMatch(/g\+\+|apt-get/);
-    expect(stages[1]).toMatch(/^USER node$/m);
+    expect(stages[2]).toMatch(/^node:20-bookworm-slim\n/);
+    expect(stages[2]).not.toMatch(/g\+\+|apt-get/);
+    expect(stages[2]).toMatch(/^USER node$/m);
   });
 
-  it('exposes MQTT and HTTP, checks /healthz with node, keeps data in /data and runs the gateway with tsx', () => {
-    expect(stages[1]).toMatch(/^EXPOSE 1883 8080$/m);
-    expect(stages[1]).toMatch(/^HEALTHCHECK [^]*CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:[^]*\/healthz'/m);
-    expect(stages[1]).toMatch(/GATEWAY_DATA_DIR=\/data/);
-    expect(stages[1]).toMatch(/^VOLUME \["\/data"\]$/m);
-    expect(stages[1]).toMatch(/^CMD \["node_modules\/\.bin\/tsx", "gateway\/src\/main\.ts"\]$/m);
+  it('compiles the TypeScript in its own stage and ships only dist/ to the runtime', () => {
+    expect(stages[1]).toMatch(/^node:20-bookworm-slim AS build\n/);
+    expect(stages[1]).toMatch(/tsc -p tsconfig\.build\.json/);
+    expect(stages[2]).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(stages[2]).not.toMatch(/^COPY gateway /m);
+  });
+
+  it('exposes MQTT and HTTP, checks /healthz with node, keeps data in /data and runs the compiled gateway', () => {
+    expect(stages[2]).toMatch(/^EXPOSE 1883 8080$/m);
+    expect(stages[2]).toMatch(/^HEALTHCHECK [^]*CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:[^]*\/healthz'/m);
+    expect(stages[2]).toMatch(/GATEWAY_DATA_DIR=\/data/);
+    expect(stages[2]).toMatch(/^VOLUME \["\/data"\]$/m);
+    expect(stages[2]).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/gateway\/src\/main\.js"\]$/m);
   });
 });

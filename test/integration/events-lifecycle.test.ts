@@ -213,12 +213,12 @@ describe('requests the lifecycle refuses', () => {
   });
 
   it('pages through events with nextCursor, newest first, without repeating or skipping one', async () => {
-    const all = (await gw.api('/api/events?limit=1000')).body.events.map((e: { id: string }) => e.id);
+    const all = (await gw.api('/api/events?order=newest&limit=1000')).body.events.map((e: { id: string }) => e.id);
     expect(all.length).toBeGreaterThan(4);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { events: Array<{ id: string }>; nextCursor: string | null } } = await gw.api(`/api/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { body: { events: Array<{ id: string }>; nextCursor: string | null } } = await gw.api(`/api/events?order=newest&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       seen.push(...res.body.events.map((e) => e.id));
       cursor = res.body.nextCursor;
     } while (cursor);
@@ -316,7 +316,7 @@ describe('exporting events', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await res.text()).trimEnd().split('\n');
-    expect(lines[0]).toBe('id,site,device,sector,item,rule,ruleVersion,severity,state,raisedAt,acknowledgedAt,resolvedAt,closedAt,secondsToAcknowledge,secondsToClose,disposition,suppressed,value,threshold,message');
+    expect(lines[0]).toBe('id,site,device,sector,item,rule,ruleVersion,severity,state,raisedAt,detectedAt,late,acknowledgedAt,resolvedAt,closedAt,secondsToAcknowledge,secondsToClose,disposition,suppressed,value,threshold,message');
     const listed = (await gw.api(`/api/events?since=${since}&limit=1000`)).body.events;
     expect(lines).toHaveLength(listed.length + 1);
     const closed = listed.find((e: { disposition: string | null }) => e.disposition === 'rectified');

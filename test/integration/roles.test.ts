@@ -130,8 +130,8 @@ describe('a supervisor and a viewer', () => {
   });
 
   it('tells each caller who they are at GET /api/me', async () => {
-    expect((await gw.api('/api/me', { token: operator })).body).toEqual({ user: 'op-mine', role: 'operator', sites: ['mine-007'] });
-    expect((await gw.api('/api/me', { token: supervisor })).body).toEqual({ user: 'sup-lee', role: 'supervisor', sites: null });
+    expect((await gw.api('/api/me', { token: operator })).body).toEqual({ user: 'op-mine', role: 'operator', sites: ['mine-007'], departments: null });
+    expect((await gw.api('/api/me', { token: supervisor })).body).toEqual({ user: 'sup-lee', role: 'supervisor', sites: null, departments: null });
   });
 });
 

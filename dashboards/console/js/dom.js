@@ -1,3 +1,5 @@
+import { label } from './i18n.js';
+
 // Small DOM helpers. Text always goes in as text nodes, never as HTML: event messages,
 // notes and names come from devices and people.
 
@@ -30,40 +32,24 @@ export function clear(el) {
   return el;
 }
 
-/** Local time as 2024-05-01 08:30:15 (Swedish locale writes ISO-like dates). */
-export function fmtTime(ms) {
-  if (ms === null || ms === undefined) return '—';
-  return new Date(ms).toLocaleString('sv-SE');
-}
-
-export function fmtAgo(ms, now = Date.now()) {
-  if (ms === null || ms === undefined) return 'never';
-  const s = Math.round((now - ms) / 1000);
-  if (s < 60) return `${Math.max(s, 0)} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
-}
-
-export function fmtValue(v) {
-  if (v === null || v === undefined) return '—';
-  return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
-}
+export { fmtAgo, fmtNumber, fmtTime, fmtValue } from './i18n.js';
 
 export const SEVERITIES = ['critical', 'major', 'warning', 'info'];
 export const STATES = ['open', 'acknowledged', 'resolved', 'closed'];
 
 export function severityBadge(severity) {
-  return h('span', { class: `badge sev-${severity}` }, severity);
+  return h('span', { class: `badge sev-${severity}`, dataset: { severity } }, label('severity', severity));
 }
 
 export function stateBadge(state) {
-  return h('span', { class: `badge state-${state}` }, state);
+  return h('span', { class: `badge state-${state}`, dataset: { state } }, label('state', state));
 }
 
-/** "hazardous_chemicals" -> "hazardous chemicals" */
-export function words(s) {
-  return String(s).replaceAll('_', ' ');
+/** A site's name with its id as secondary text; the id alone when the name is unknown. */
+export function siteName(sites, id, { link = true } = {}) {
+  const name = sites?.get?.(id)?.name;
+  const main = link ? h('a', { href: `#/sites/${id}` }, name ?? id) : h('span', {}, name ?? id);
+  return h('span', { class: 'site-name' }, main, name ? h('span', { class: 'id small muted' }, ` ${id}`) : null);
 }
 
 /** A labelled <select>; options are values or [value, label] pairs. */

@@ -1,29 +1,30 @@
-// The events the wall shows, kept current: the newest page from /api/events, then every
-// transition from the stream applied on top. The stream opens first so nothing raised while
-// the page loads is lost; a transition newer than the listed copy wins.
+// Every event transition as it happens, from the stream: views subscribe and patch what they
+// show. Lists and counts come from the server (GET /api/events, /api/events/summary); this
+// module only carries changes, so nothing is ever hidden by what the browser has loaded.
 import { openEventStream } from './sse.js';
 
-const PAGE = 500;
+const ms = (v) => (v === null || v === undefined ? v : typeof v === 'number' ? v : Date.parse(v));
 
 /** A stream message's event in the shape /api/events answers, as far as the message tells. */
-function fromMessage(msg, previous) {
+export function fromMessage(msg, previous) {
   const e = msg.event;
+  const state = e.state;
   return {
     ...previous,
     ...e,
-    raisedAt: Date.parse(e.raisedAt),
+    raisedAt: ms(e.raisedAt),
+    ...(e.detectedAt !== undefined ? { detectedAt: ms(e.detectedAt) } : {}),
     updatedAt: Date.parse(msg.at),
-    overdue: (previous?.overdue ?? false) || msg.type === 'overdue',
+    overdue: state === 'open' && ((previous?.overdue ?? false) || msg.type === 'overdue'),
     disposition: msg.disposition ?? previous?.disposition ?? null,
-    suppressed: false,
+    suppressed: previous?.suppressed ?? false,
   };
 }
 
 export function createLiveEvents(api, { onStatus, onUnauthorized } = {}) {
-  const events = new Map();
   const listeners = new Set();
-  let loaded = false;
-
+  // The latest copy seen of each event this tab has met, so a patch keeps what the message lacks.
+  const known = new Map();
   const notify = (change) => {
     for (const l of listeners) l(change);
   };
@@ -43,33 +44,31 @@ export function createLiveEvents(api, { onStatus, onUnauthorized } = {}) {
       } catch {
         return;
       }
-      const event = fromMessage(msg, events.get(msg.event.id));
-      events.set(event.id, event);
+      const event = fromMessage(msg, known.get(msg.event.id));
+      remember(event);
       notify({ event, message: msg });
     },
   });
 
-  const ready = api.get(`/api/events?limit=${PAGE}`).then((body) => {
-    for (const e of body.events) {
-      const streamed = events.get(e.id);
-      if (!streamed || streamed.updatedAt < e.updatedAt) events.set(e.id, e);
-    }
-    loaded = true;
-    notify({ event: null, message: null });
-  });
+  function remember(event) {
+    known.set(event.id, event);
+    // Bounded: only recent copies matter for patching.
+    if (known.size > 5000) known.delete(known.keys().next().value);
+  }
 
   return {
-    ready,
-    get loaded() {
-      return loaded;
+    /** Records copies loaded from the API so later stream patches keep their fields. */
+    seen(events) {
+      for (const e of events) {
+        const k = known.get(e.id);
+        if (!k || !(k.updatedAt > e.updatedAt)) remember(e);
+      }
     },
-    /** Newest first. */
-    list: () => [...events.values()].sort((a, b) => b.raisedAt - a.raisedAt || (a.id < b.id ? 1 : -1)),
-    get: (id) => events.get(id),
+    get: (id) => known.get(id),
     /** Replace one event with a fresh copy from the API (after an action, say). */
     put: (event) => {
-      events.set(event.id, { ...events.get(event.id), ...event });
-      notify({ event: events.get(event.id), message: null });
+      remember({ ...known.get(event.id), ...event });
+      notify({ event: known.get(event.id), message: null });
     },
     subscribe(listener) {
       listeners.add(listener);

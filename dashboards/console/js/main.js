@@ -1,77 +1,113 @@
 // Entry point: sign-in with an API token (kept in sessionStorage, never in the URL), the
-// hash router, and the alert for new critical events.
+// hash router, the language switch, the offline state and the banner for critical events.
 import { createApi } from './api.js';
 import { clear, errorBox, h } from './dom.js';
+import { label, locale, onLocaleChange, setLocale, t } from './i18n.js';
+import { eventTitle, setMetricUnits, setRuleTitles } from './format.js';
 import { createLiveEvents } from './live.js';
+import { createSiteDirectory } from './sites.js';
 import { renderCharts } from './views/charts.js';
 import { renderEvent } from './views/event.js';
+import { renderRisk, renderSiteRisk } from './views/risk.js';
 import { renderSite } from './views/site.js';
 import { renderSites } from './views/sites.js';
+import { renderUsers } from './views/users.js';
 import { renderWall } from './views/wall.js';
 
 const TOKEN_KEY = 'gw.console.token';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
+const navUsers = document.getElementById('nav-users');
 const who = document.getElementById('who');
 const live = document.getElementById('live');
 const flash = document.getElementById('flash');
+const offline = document.getElementById('offline');
+const langSelect = document.getElementById('lang');
 const signOutButton = document.getElementById('sign-out');
 
 let session = null;
 let cleanup = null;
+// A view whose load failed while the gateway was unreachable is drawn again on reconnection.
+let viewFailed = false;
+let reachable = true;
+let liveStatus = '';
+let lastRoute = null;
 
 const ROUTES = [
-  [/^#?\/?(?:events)?$/, (ctx) => renderWall(main, ctx)],
+  [/^#?\/?(?:events)?$/, (ctx, _m, query) => renderWall(main, ctx, query)],
   [/^#\/events\/([\w-]+)$/, (ctx, m) => renderEvent(main, ctx, m[1])],
   [/^#\/sites$/, (ctx) => renderSites(main, ctx)],
   [/^#\/sites\/([\w.-]+)$/, (ctx, m) => renderSite(main, ctx, m[1])],
   [/^#\/charts$/, (ctx, _m, query) => renderCharts(main, ctx, query)],
+  [/^#\/users$/, (ctx) => renderUsers(main, ctx)],
+  [/^#\/risk$/, (ctx) => renderRisk(main, ctx)],
+  [/^#\/risk\/([\w.-]+)$/, (ctx, m) => renderSiteRisk(main, ctx, m[1])],
 ];
 
-function route() {
+/** Static text marked data-i18n in index.html. */
+function translateStatic() {
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  langSelect.value = locale();
+  if (session) who.textContent = t('app.who', { user: session.me.user, role: label('role', session.me.role) });
+  showLive(liveStatus);
+  showOffline();
+}
+
+function route({ focus = true } = {}) {
   if (!session) return;
   cleanup?.();
   cleanup = null;
+  viewFailed = false;
   const [path, search = ''] = location.hash.split('?');
   const query = new URLSearchParams(search);
+  const ctx = { ...session, failed: () => (viewFailed = true) };
   for (const [pattern, view] of ROUTES) {
     const m = pattern.exec(path);
     if (!m) continue;
     clear(main);
-    cleanup = view(session, m, query) ?? null;
+    cleanup = view(ctx, m, query) ?? null;
     for (const a of nav.querySelectorAll('a')) {
       const section = a.getAttribute('href').split('/')[1];
       a.toggleAttribute('aria-current', (path.split('/')[1] || 'events') === section);
+      if (a.hasAttribute('aria-current')) a.setAttribute('aria-current', 'page');
     }
+    // Focus moves to the new page's content so keyboard and screen-reader users start there.
+    if (focus && lastRoute !== null && lastRoute !== path) main.focus({ preventScroll: false });
+    lastRoute = path;
     return;
   }
-  clear(main).append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/events' }, 'Back to the event wall')));
+  clear(main).append(h('h1', {}, t('app.notFound')), h('p', {}, h('a', { href: '#/events' }, t('app.backToWall'))));
 }
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   session?.live.stop();
+  session?.sites.stop();
   session = null;
   cleanup?.();
   cleanup = null;
   nav.hidden = true;
   signOutButton.hidden = true;
   who.textContent = '';
-  live.textContent = '';
+  showLive('');
+  reachable = true;
+  showOffline();
+  flash.hidden = true;
   showSignIn(message);
 }
 
-function showSignIn(message) {
+function showSignIn(messageKey) {
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true });
-  const problem = h('div', { class: 'problem' }, message ? errorBox(message) : null);
+  const problem = h('div', { class: 'problem' }, messageKey ? errorBox(t(messageKey)) : null);
   // method=post: should the script ever fail to catch the submit, the token still stays out of the URL.
   const form = h(
     'form',
     { class: 'signin card', method: 'post' },
-    h('h1', {}, 'Sign in'),
-    h('p', {}, 'Paste your API token. It stays in this browser tab only and is forgotten when the tab closes.'),
-    h('div', { class: 'field' }, h('label', { for: 'token' }, 'API token'), input),
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    h('h1', {}, t('signin.title')),
+    h('p', {}, t('signin.help')),
+    h('div', { class: 'field' }, h('label', { for: 'token' }, t('signin.token')), input),
+    h('button', { type: 'submit', class: 'primary' }, t('signin.submit')),
     problem,
   );
   form.addEventListener('submit', async (ev) => {
@@ -82,50 +118,103 @@ function showSignIn(message) {
     try {
       await start(token);
     } catch (err) {
-      problem.append(errorBox(err.status === 401 ? 'That token was not accepted.' : `Sign-in failed: ${err.message}`));
+      problem.append(errorBox(err.status === 401 ? t('signin.rejected') : err.code === 'GW_NETWORK' ? t('signin.unreachable') : t('signin.failed', { message: err.message })));
+      input.focus();
     }
   });
   clear(main).append(form);
+  signInShown = messageKey ?? '';
   input.focus();
+}
+let signInShown = null;
+
+function showLive(s) {
+  liveStatus = s;
+  live.textContent = s && s !== 'unauthorized' ? t(`live.${s}`) : '';
+  live.dataset.status = s;
+}
+
+function showOffline() {
+  const down = session !== null && (!reachable || liveStatus === 'reconnecting');
+  offline.hidden = !down;
+  offline.textContent = down ? t('offline.banner') : '';
+  document.body.classList.toggle('is-offline', down);
+}
+
+/** Called on every API answer or network failure and every stream status. */
+function connectivity() {
+  const wasDown = !offline.hidden;
+  showOffline();
+  if (wasDown && offline.hidden && viewFailed) route({ focus: false });
 }
 
 async function start(token) {
-  const api = createApi(token, { onUnauthorized: () => signOut('Your token is no longer accepted; sign in again.') });
+  let signedIn = false;
+  const expired = () => {
+    // A wrong token at sign-in is the form's error, not "no longer accepted".
+    if (signedIn) signOut('signin.expired');
+  };
+  const api = createApi(token, {
+    onUnauthorized: expired,
+    onReachable: (ok) => {
+      reachable = ok;
+      connectivity();
+    },
+  });
   const me = await api.get('/api/me');
+  signedIn = true;
   sessionStorage.setItem(TOKEN_KEY, token);
   const liveEvents = createLiveEvents(api, {
     onStatus: (s) => {
-      live.textContent = { connecting: 'Connecting…', live: '● Live', reconnecting: 'Reconnecting…', unauthorized: '' }[s] ?? s;
-      live.dataset.status = s;
+      showLive(s);
+      if (s === 'live') reachable = true;
+      connectivity();
     },
-    onUnauthorized: () => signOut('Your token is no longer accepted; sign in again.'),
+    onUnauthorized: expired,
   });
   liveEvents.subscribe(({ message }) => {
-    if (message && message.event.severity === 'critical' && (message.type === 'raised' || message.type === 'escalated')) alertCritical(message);
+    if (message && message.event.severity === 'critical' && (message.type === 'raised' || message.type === 'escalated')) alertCritical(message.event);
   });
-  session = { api, me, live: liveEvents };
+  // Units and Chinese rule titles: wanted by every page, small, loaded once.
+  await Promise.all([
+    api.get('/api/metrics').then((b) => setMetricUnits(b.metrics)),
+    api.get('/api/rules').then((b) => setRuleTitles(b.rules)),
+  ]).catch(() => {});
+  const sites = createSiteDirectory(api);
+  session = { api, me, live: liveEvents, sites };
   nav.hidden = false;
+  navUsers.hidden = me.role !== 'admin';
   signOutButton.hidden = false;
-  who.textContent = `${me.user} (${me.role})`;
+  translateStatic();
   route();
 }
 
-let flashTimer = null;
-function alertCritical(message) {
-  const e = message.event;
-  clear(flash).append(
-    h('strong', {}, 'New critical event: '),
-    h('a', { href: `#/events/${e.id}` }, e.title),
-    ` at ${e.site} / ${e.device}`,
-    h('button', { type: 'button', class: 'link', onclick: () => (flash.hidden = true) }, 'Dismiss'),
-  );
-  flash.hidden = false;
+// Unseen critical events: the banner stays until each is opened or marked seen.
+const unseen = new Map();
+function alertCritical(e) {
+  unseen.set(e.id, e);
+  drawFlash();
   flash.classList.remove('pulse');
   void flash.offsetWidth; // restart the animation
   flash.classList.add('pulse');
-  clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => (flash.hidden = true), 20_000);
   beep();
+}
+
+function drawFlash() {
+  const list = [...unseen.values()];
+  const e = list.at(-1);
+  flash.hidden = !e;
+  if (!e) return clear(flash);
+  const siteName = session?.sites.get(e.site)?.name ?? e.site;
+  clear(flash).append(
+    ...[
+      h('strong', {}, t('banner.critical')),
+      h('a', { href: `#/events/${e.id}` }, eventTitle(e)),
+      h('span', {}, ` ${t('banner.at', { site: siteName })} / ${e.device}`),
+      list.length > 1 ? h('span', { class: 'more' }, t('banner.more', { n: list.length - 1 })) : null,
+      h('button', { type: 'button', class: 'seen', onclick: () => (unseen.clear(), drawFlash()) }, t('banner.seen')),
+    ].filter(Boolean),
+  );
 }
 
 let audio = null;
@@ -148,8 +237,20 @@ function beep() {
 }
 
 signOutButton.addEventListener('click', () => signOut());
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  const m = /^#\/events\/([\w-]+)/.exec(location.hash);
+  if (m && unseen.delete(m[1])) drawFlash();
+  route();
+});
+langSelect.addEventListener('change', () => setLocale(langSelect.value));
+onLocaleChange(() => {
+  translateStatic();
+  drawFlash();
+  if (session) route({ focus: false });
+  else showSignIn(signInShown || undefined);
+});
 
+translateStatic();
 const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) start(saved).catch(() => signOut('Sign in again.'));
+if (saved) start(saved).catch(() => signOut('signin.again'));
 else showSignIn();

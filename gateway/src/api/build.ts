@@ -3,9 +3,13 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { installAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
+import { alarmQualityRoutes } from './routes/alarm-quality.js';
 import { auditRoutes } from './routes/audit.js';
+import { backtestRoutes } from './routes/backtests.js';
 import { consoleRoutes } from './routes/console.js';
 import { eventRoutes } from './routes/events.js';
+import { evidenceRoutes } from './routes/evidence.js';
+import { payloadProfileRoutes } from './routes/payload-profiles.js';
 import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
@@ -14,7 +18,12 @@ import { ruleRoutes } from './routes/rules.js';
 import { registryRoutes, siteRoutes } from './routes/sites.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
+import { vocabularyRoutes } from './routes/vocabulary.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { inspectionRoutes } from './routes/inspections.js';
+import { profileRoutes } from './routes/profiles.js';
+import { publicRoutes } from './routes/public.js';
+import { riskRoutes } from './routes/risk.js';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
@@ -39,9 +48,11 @@ export async function buildApi(deps: ApiDeps) {
   });
   installAuth(app, deps.users.authenticate);
 
-  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, consoleRoutes]) {
+  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, backtestRoutes, evidenceRoutes, payloadProfileRoutes, vocabularyRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
+  const sup = deps.supervision;
+  if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
   return app;
 }
 

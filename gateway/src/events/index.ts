@@ -2,5 +2,6 @@
 // and the records handed to storage and fan-out.
 export * from './schema.js';
 export { createEventStore, newEventId, toTransition, LifecycleError, type EventStore, type EventFilter, type AppliedTransition, type EventStoreOptions } from './store.js';
-export { createAuditLog, type AuditLog, type AuditRecord, type AuditEntry, type AuditFilter, type VerifyResult } from './audit.js';
+export { AUDIT_KINDS, createAuditLog, type AuditLog, type AuditRecord, type AuditEntry, type AuditFilter, type VerifyResult } from './audit.js';
 export { createMaintenance, maintenanceWindowSchema, newWindowSchema, windowChangeSchema, type Maintenance, type MaintenanceWindow, type NewWindow, type WindowChange } from './maintenance.js';
+export { EVENT_ORDERS, type EventOrder, type EventQuery, type EventPageQuery, type EventSummary, type StateFilter } from './query.js';

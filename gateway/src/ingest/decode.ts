@@ -4,14 +4,16 @@ import { METRIC_PATTERN } from '../domain/index.js';
 import { parseTopic, type Channel } from './topic.js';
 import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from './payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
+import { defaultTimePolicy, eventTime, type TimePolicy } from './event-time.js';
 
-export interface IngestLimits {
+/** Size limits of a message, and the event-time policy (see event-time.ts). */
+export interface IngestLimits extends TimePolicy {
   maxPayloadBytes: number;
   maxMetricsPerMessage: number;
   maxDetectionsPerMessage: number;
   maxJsonDepth: number;
-  /** A payload `ts` further than this from the gateway clock is replaced by the arrival time. */
-  maxClockSkewMs: number;
+  /** Largest evidence picture (decoded bytes); a vision payload may be larger by its base64. */
+  maxPictureBytes: number;
 }
 
 export const defaultIngestLimits: IngestLimits = {
@@ -19,7 +21,8 @@ export const defaultIngestLimits: IngestLimits = {
   maxMetricsPerMessage: 200,
   maxDetectionsPerMessage: 100,
   maxJsonDepth: 8,
-  maxClockSkewMs: 5 * 60_000,
+  ...defaultTimePolicy,
+  maxPictureBytes: 2 * 1024 * 1024,
 };
 
 export type RejectReason =
@@ -31,7 +34,16 @@ export type RejectReason =
   | 'invalid_json'
   | 'invalid_payload'
   | 'too_many_metrics'
-  | 'too_many_detections';
+  | 'too_many_detections'
+  | 'picture_too_large'
+  | 'not_a_picture'
+  | 'picture_type_mismatch'
+  | 'invalid_profile_message'
+  | 'foreign_device'
+  | 'invalid_xml'
+  | 'outbox_full'
+  /** The payload `ts` is older than the backfill window (GATEWAY_MAX_BACKFILL). */
+  | 'too_old';
 
 export interface Rejection {
   ok: false;
@@ -41,7 +53,7 @@ export interface Rejection {
 
 export type Decoded =
   | { ok: true; channel: 'telemetry'; readings: Reading[] }
-  | { ok: true; channel: 'vision'; camera: string; detections: Detection[] }
+  | { ok: true; channel: 'vision'; camera: string; detections: Detection[]; picture?: { contentType: string; data: Buffer } }
   | { ok: true; channel: 'status'; status: DeviceStatus };
 
 // Keys that reach object prototypes in careless code downstream; refused outright (cheap byte scan).
@@ -79,13 +91,6 @@ function describe(error: z.ZodError): string {
     .join('; ');
 }
 
-function eventTime(ts: number | string | undefined, receivedAt: number, maxSkew: number) {
-  if (ts === undefined) return { ts: receivedAt, skewed: true };
-  const t = typeof ts === 'number' ? ts : Date.parse(ts);
-  if (!Number.isFinite(t) || Math.abs(t - receivedAt) > maxSkew) return { ts: receivedAt, skewed: true };
-  return { ts: t, skewed: false };
-}
-
 /**
  * Decodes one MQTT message from an authenticated device. Never throws: anything wrong
  * with the message comes back as a Rejection with a reason (for counters) and a detail
@@ -111,8 +116,10 @@ export function decodeMessage(
     }
     channel = parsedTopic.channel;
   }
-  if (payload.length > limits.maxPayloadBytes) {
-    return reject('payload_too_large', `payload is ${payload.length} bytes, the limit is ${limits.maxPayloadBytes}`);
+  // A vision message may carry its picture in base64 (4 characters per 3 bytes) beyond the usual limit.
+  const max = channel === 'vision' ? limits.maxPayloadBytes + Math.ceil(limits.maxPictureBytes / 3) * 4 : limits.maxPayloadBytes;
+  if (payload.length > max) {
+    return reject('payload_too_large', `payload is ${payload.length} bytes, the limit is ${max}`);
   }
   if (jsonDepthExceeds(payload, limits.maxJsonDepth)) {
     return reject('json_too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth}`);
@@ -157,7 +164,8 @@ function fastTelemetry(json: unknown): { ts?: number; metrics: Record<string, nu
 
 export { fastTelemetry as fastTelemetryForTest };
 
-function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
+/** Decodes an already parsed payload of a channel (profiles and HTTP ingest arrive here). */
+export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
   if (channel === 'telemetry') {
     const fast = fastTelemetry(json);
     const p = fast ? { success: true as const, data: fast as z.infer<typeof telemetryPayloadSchema> } : telemetryPayloadSchema.safeParse(json);
@@ -167,7 +175,8 @@ function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt
     if (names.length > limits.maxMetricsPerMessage) {
       return reject('too_many_metrics', `${names.length} metrics, the limit is ${limits.maxMetricsPerMessage}`);
     }
-    const time = eventTime(p.data.ts, receivedAt, limits.maxClockSkewMs);
+    const time = eventTime(p.data.ts, receivedAt, limits);
+    if (!time.ok) return reject('too_old', time.detail);
     const flags = p.data.flags ?? {};
     const readings: Reading[] = names.map((metric) => ({
       site: from.site,
@@ -179,6 +188,8 @@ function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt
       ts: time.ts,
       receivedAt,
       skewed: time.skewed,
+      late: time.late,
+      arrival: time.arrival,
       valid: DATA_FLAGS[flags[metric] ?? 'N'],
       ...(flags[metric] ? { flag: flags[metric] } : {}),
     }));
@@ -190,7 +201,8 @@ function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt
     if (p.data.detections.length > limits.maxDetectionsPerMessage) {
       return reject('too_many_detections', `${p.data.detections.length} detections, the limit is ${limits.maxDetectionsPerMessage}`);
     }
-    const time = eventTime(p.data.ts, receivedAt, limits.maxClockSkewMs);
+    const time = eventTime(p.data.ts, receivedAt, limits);
+    if (!time.ok) return reject('too_old', time.detail);
     const detections: Detection[] = p.data.detections.map((d) => ({
       site: from.site,
       device: from.device,
@@ -200,16 +212,21 @@ function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt
       type: d.type,
       confidence: d.confidence,
       ...(d.bbox ? { bbox: d.bbox } : {}),
+      ...(d.zones ? { zones: d.zones } : {}),
       ...(p.data.snapshot ? { snapshot: p.data.snapshot } : {}),
       ts: time.ts,
       receivedAt,
       skewed: time.skewed,
+      late: time.late,
+      arrival: time.arrival,
     }));
-    return { ok: true, channel, camera: p.data.camera, detections };
+    const picture = p.data.picture ? { contentType: p.data.picture.contentType, data: Buffer.from(p.data.picture.data, 'base64') } : undefined;
+    return picture ? { ok: true, channel, camera: p.data.camera, detections, picture } : { ok: true, channel, camera: p.data.camera, detections };
   }
   const p = statusPayloadSchema.safeParse(json);
   if (!p.success) return reject('invalid_payload', describe(p.error));
-  const time = eventTime(p.data.ts, receivedAt, limits.maxClockSkewMs);
+  const time = eventTime(p.data.ts, receivedAt, limits);
+  if (!time.ok) return reject('too_old', time.detail);
   return {
     ok: true,
     channel,

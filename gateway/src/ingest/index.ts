@@ -1,5 +1,7 @@
 // Ingest: MQTT topic grammar and payload schemas, decoding raw messages into plain
 // Readings, Detections and DeviceStatus values, or a rejection with a precise reason.
 export { parseTopic, topicFor, commandsFilter, type ParsedTopic, type Channel } from './topic.js';
-export { telemetryPayloadSchema, visionPayloadSchema, statusPayloadSchema, DATA_FLAGS } from './payloads.js';
-export { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection, type RejectReason } from './decode.js';
+export { telemetryPayloadSchema, visionPayloadSchema, statusPayloadSchema, pictureSchema, DATA_FLAGS } from './payloads.js';
+export { jsonDepthExceeds } from './json-depth.js';
+export { decodeMessage, decodeJson, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection, type RejectReason } from './decode.js';
+export { eventTime, defaultTimePolicy, type EventTime, type TimePolicy } from './event-time.js';

@@ -21,6 +21,14 @@ export const telemetryPayloadSchema = z
   })
   .strict();
 
+// The evidence picture carried in JSON; its bytes are checked (size, magic) where it is stored.
+export const pictureSchema = z
+  .object({
+    contentType: z.enum(['image/jpeg', 'image/png', 'image/webp']),
+    data: z.base64('must be base64'),
+  })
+  .strict();
+
 export const visionPayloadSchema = z
   .object({
     ts: timestampSchema.optional(),
@@ -31,10 +39,13 @@ export const visionPayloadSchema = z
           type: detectionTypeSchema,
           confidence: z.number().min(0).max(1),
           bbox: z.tuple([finite, finite, finite, finite]).optional(),
+          /** Zones of the camera's picture the object is in (Frigate `current_zones`). */
+          zones: z.array(idSchema).max(16).optional(),
         })
         .strict(),
     ),
     snapshot: z.string().max(2048).regex(/^[^\s]+$/, 'must be a URI without spaces').optional(),
+    picture: pictureSchema.optional(),
   })
   .strict();
 

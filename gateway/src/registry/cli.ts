@@ -6,7 +6,9 @@ import { isMap, isSeq, type YAMLMap } from 'yaml';
 import { deviceKindSchema, idSchema, sectorSchema, SECTORS } from '../domain/index.js';
 import { checkCreditCode } from './credit-code.js';
 import { openRegistryDocument } from './registry-document.js';
-import { RegistryError } from './registry.js';
+import { parseRegistry, RegistryError } from './registry.js';
+import { hj212EntrySchema } from './schema.js';
+import { isTimeZone } from '../hj212/time.js';
 import { hashSecret } from './secrets.js';
 
 // `npm run registry -- <command>`: manages registry.yaml. Device secrets are generated here,
@@ -38,8 +40,12 @@ Commands:
       add a site; X is one of ${SECTORS.join(', ')}
   add-device --site S --id D [--kind sensor|camera]
       add a device with a new random secret; prints the secret once, stores only its hash
+  add-device --protocol hj212 --site S --id D --mn MN [--crc hj212|modbus|either] [--timezone Z]
+      add an HJ 212 data logger (数采仪) that logs in over TCP with its MN and a new random
+      PW (24 characters; --pw-length 6-64); prints the PW once, stores only its hash
   rotate-secret --id D
       replace a device's secret (or plain secret) with a new random one; prints it once
+      (for an HJ 212 device: its PW)
   hash
       read a secret from standard input and print its hash for "secretHash:"
 
@@ -117,8 +123,20 @@ function addSite(args: string[], io: RegistryCliIo): number {
   return 0;
 }
 
+/** An HJ 212 PW: upper-case hex, which no logger's PW field or the frame grammar trips on. */
+function newHj212Password(length: number): string {
+  return randomBytes(Math.ceil(length / 2)).toString('hex').toUpperCase().slice(0, length);
+}
+
 function addDevice(args: string[], io: RegistryCliIo): number {
-  const { values } = parseArgs({ args, options: { site: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' }, ...fileOption }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { site: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' }, protocol: { type: 'string' }, mn: { type: 'string' }, crc: { type: 'string' }, timezone: { type: 'string' }, 'pw-length': { type: 'string' }, ...fileOption },
+    strict: true,
+  });
+  const protocol = values.protocol ?? 'mqtt';
+  if (protocol !== 'mqtt' && protocol !== 'hj212') throw new Refused(`--protocol "${protocol}": must be mqtt or hj212`);
+  if (protocol === 'mqtt' && (values.mn || values.crc || values.timezone || values['pw-length'])) throw new Refused('--mn, --crc, --timezone and --pw-length are for --protocol hj212');
   const siteId = need(values, 'site');
   const id = checkId('device id', need(values, 'id'));
   const kind = deviceKindSchema.safeParse(values.kind ?? 'sensor');
@@ -130,12 +148,46 @@ function addDevice(args: string[], io: RegistryCliIo): number {
   // Device ids are MQTT usernames: unique across the whole registry, not only within a site.
   const taken = reg.device(id);
   if (taken) throw new Refused(`a device with id "${id}" is already in ${file} (site ${String(taken.site.get('id'))})`);
+  if (protocol === 'hj212') return addHj212Device(values, { site, siteId, id, kind: kind.data, file, reg }, io);
   const secret = newSecret();
   appendDevice(site, { id, kind: kind.data, secretHash: hashSecret(secret) }, reg.doc);
   reg.save();
   io.out(`Device ${id} (${kind.data}) added to site ${siteId} in ${file}.\n`);
   printSecret(io, id, secret, file);
   return 0;
+}
+
+function addHj212Device(
+  values: Record<string, string | boolean | undefined>,
+  at: { site: YAMLMap; siteId: string; id: string; kind: string; file: string; reg: ReturnType<typeof openRegistryDocument> },
+  io: RegistryCliIo,
+): number {
+  const mn = need(values, 'mn');
+  const length = Number(values['pw-length'] ?? 24);
+  if (!Number.isInteger(length) || length < 6 || length > 64) throw new Refused('--pw-length: a whole number 6-64');
+  const password = newHj212Password(length);
+  const hj212 = hj212EntrySchema.safeParse({ mn, password, crc: values.crc ?? 'hj212', ...(values.timezone ? { timezone: values.timezone } : {}) });
+  if (!hj212.success) throw new Refused(hj212.error.issues.map((i) => `--${String(i.path[0] ?? 'mn')}: ${i.message}`).join('; '));
+  if (typeof values.timezone === 'string' && !isTimeZone(values.timezone)) throw new Refused(`--timezone "${values.timezone}": not a time zone this system knows (e.g. Asia/Shanghai)`);
+  // MNs are unique: a connection is bound to the device its MN names.
+  const doc = parseRegistryText(at.reg);
+  const taken = doc?.byMn(mn);
+  if (taken) throw new Refused(`MN "${mn}" is already used by device ${taken.device} in ${at.file}`);
+  const entry: Record<string, unknown> = { id: at.id, kind: at.kind, protocol: 'hj212', hj212: { mn, passwordHash: hashSecret(password), crc: hj212.data.crc, ...(values.timezone ? { timezone: values.timezone } : {}) } };
+  appendDevice(at.site, entry as Record<string, string>, at.reg.doc);
+  at.reg.save();
+  io.out(`HJ 212 device ${at.id} (MN ${mn}, CRC ${hj212.data.crc}) added to site ${at.siteId} in ${at.file}.\n`);
+  io.out(`PW of device ${at.id} (set it in the logger; shown only this once; it is NOT stored, ${at.file} keeps only its hash):\n  ${password}\n`);
+  return 0;
+}
+
+/** The registry as the gateway would read it, for checks across sites (null when it is not valid yet). */
+function parseRegistryText(reg: ReturnType<typeof openRegistryDocument>) {
+  try {
+    return parseRegistry(reg.doc.toJS(), 'registry');
+  } catch {
+    return null;
+  }
 }
 
 function rotateSecret(args: string[], io: RegistryCliIo): number {
@@ -145,6 +197,16 @@ function rotateSecret(args: string[], io: RegistryCliIo): number {
   const reg = openRegistryDocument(file, false);
   const found = reg.device(id);
   if (!found) throw new Refused(`no device "${id}" in ${file}`);
+  const hj212 = found.device.get('hj212');
+  if (isMap(hj212)) {
+    const length = String(hj212.get('password') ?? '').length || 24;
+    const password = newHj212Password(Math.max(6, length));
+    hj212.delete('password');
+    hj212.set('passwordHash', hashSecret(password));
+    reg.save();
+    io.out(`PW of HJ 212 device ${id} replaced in ${file}; set it in the logger (shown only this once):\n  ${password}\n`);
+    return 0;
+  }
   const secret = newSecret();
   // A plain development secret goes too: a device has exactly one of secret or secretHash.
   found.device.delete('secret');

@@ -14,6 +14,8 @@ export interface Registry {
   /** Device ids are unique across the registry: a device id is its MQTT username. */
   device(id: string): RegisteredDevice | undefined;
   devices(): RegisteredDevice[];
+  /** The protocol: hj212 device whose logger MN this is. MNs are unique in the registry. */
+  byMn(mn: string): RegisteredDevice | undefined;
   /** Non-fatal findings, such as a credit code whose check character does not match. */
   warnings: string[];
 }
@@ -40,6 +42,7 @@ export function parseRegistry(raw: unknown, source = '<registry>'): Registry {
   const warnings: string[] = [];
   const sites = new Map<string, SiteEntry>();
   const devices = new Map<string, RegisteredDevice>();
+  const mns = new Map<string, RegisteredDevice>();
   for (const site of parsed.data.sites) {
     if (sites.has(site.id)) problems.push(`sites: site id "${site.id}" appears twice`);
     sites.set(site.id, site);
@@ -50,7 +53,13 @@ export function parseRegistry(raw: unknown, source = '<registry>'): Registry {
     for (const d of site.devices) {
       const prior = devices.get(d.id);
       if (prior) problems.push(`site ${site.id}: device id "${d.id}" is already used by site ${prior.site}`);
-      devices.set(d.id, { site: site.id, device: d.id, sector: site.sector as Sector, kind: d.kind, entry: d });
+      const registered: RegisteredDevice = { site: site.id, device: d.id, sector: site.sector as Sector, kind: d.kind, entry: d };
+      devices.set(d.id, registered);
+      if (d.hj212) {
+        const other = mns.get(d.hj212.mn);
+        if (other) problems.push(`site ${site.id}: device ${d.id}: MN "${d.hj212.mn}" is already used by device ${other.device}`);
+        mns.set(d.hj212.mn, registered);
+      }
     }
   }
   if (problems.length) throw new RegistryError(source, problems);
@@ -59,6 +68,7 @@ export function parseRegistry(raw: unknown, source = '<registry>'): Registry {
     site: (id) => sites.get(id),
     device: (id) => devices.get(id),
     devices: () => [...devices.values()],
+    byMn: (mn) => mns.get(mn),
     warnings,
   };
 }

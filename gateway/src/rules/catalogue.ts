@@ -11,6 +11,10 @@ export const catalogueItemSchema = z
     /** The legal or standard basis, e.g. "GB/T 50493-2019". */
     basis: z.string().min(1).max(300),
     department: z.string().min(1).max(200),
+    // Chinese for the console and public pages; the English above stays beside it.
+    name_zh: z.string().min(1).max(200).optional(),
+    basis_zh: z.string().min(1).max(300).optional(),
+    department_zh: z.string().min(1).max(200).optional(),
   })
   .strict();
 

@@ -61,6 +61,8 @@ function evidenceOf(d: Detection): EvidenceItem {
   const e: EvidenceItem = { ts: d.ts, confidence: d.confidence };
   if (d.bbox) e.bbox = d.bbox;
   if (d.snapshot) e.snapshot = d.snapshot;
+  if (d.picture) e.picture = d.picture;
+  if (d.zones) e.zones = d.zones;
   return e;
 }
 

@@ -7,6 +7,8 @@ import { ruleFileSchema, ruleSchema, type Rule } from './schema.js';
 import { ruleVersion } from './version.js';
 
 export const CATALOGUE_FILE = 'catalogue.yaml';
+/** Files in the rules directory that are not rule files (each has its own schema and loader). */
+export const NOT_RULE_FILES = new Set(['inspection-policy.yaml', 'risk.yaml']);
 
 export interface RuleProblem {
   file: string;
@@ -124,7 +126,7 @@ export function loadRuleSet(dir: string): RuleSet {
   let names: string[];
   try {
     names = readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+      .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && !NOT_RULE_FILES.has(e.name))
       .map((e) => e.name)
       .sort();
   } catch (err) {

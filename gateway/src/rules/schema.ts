@@ -76,6 +76,8 @@ const common = {
   id: idSchema,
   item: z.string().min(1).max(64),
   title: z.string().min(1).max(200),
+  /** The title in Chinese, shown by the console in zh-CN with the English beside. */
+  title_zh: z.string().min(1).max(200).optional(),
   description: z.string().max(2000).optional(),
 };
 

@@ -56,6 +56,8 @@ const snapshotSchema = z
             confidence: z.number(),
             bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
             snapshot: z.string().optional(),
+            picture: z.string().optional(),
+            zones: z.array(z.string()).optional(),
           }),
         ),
         lastTs: num,
@@ -175,8 +177,8 @@ export function restoreState(json: string, rules: CompiledRules): EngineState {
     const st: DetectionKeyState = {
       ...s,
       evidence: s.evidence.map((e) => {
-        const { bbox, snapshot, ...rest } = e;
-        return { ...rest, ...(bbox ? { bbox } : {}), ...(snapshot !== undefined ? { snapshot } : {}) };
+        const { bbox, snapshot, picture, zones, ...rest } = e;
+        return { ...rest, ...(bbox ? { bbox } : {}), ...(snapshot !== undefined ? { snapshot } : {}), ...(picture !== undefined ? { picture } : {}), ...(zones ? { zones } : {}) };
       }),
       lastTs: s.lastTs ?? -Infinity,
       lastRaisedAt: inNaN(s.lastRaisedAt),

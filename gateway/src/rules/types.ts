@@ -18,7 +18,10 @@ export interface EvidenceItem {
   ts: number;
   confidence: number;
   bbox?: [number, number, number, number];
+  zones?: string[];
   snapshot?: string;
+  /** SHA-256 of the evidence picture. */
+  picture?: string;
 }
 
 export interface RuleTransition {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 export type StateDb = Database.Database;
 
 // Each entry migrates the schema one version up; applied in order, never edited once shipped.
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE events (
      id TEXT PRIMARY KEY,
@@ -110,6 +110,67 @@ const MIGRATIONS: string[] = [
   // The gateway's own clock when an event was recorded: overdue limits count from it, not from
   // the device's timestamp, which may be off by the allowed skew.
   `ALTER TABLE events ADD COLUMN recorded_at INTEGER;`,
+  // Issue 16: enterprise profiles set through the API (a NULL column keeps the registry's
+  // value), departments on users and events (referral), inspection plans and records, and the
+  // last risk level of each site (a rise raises one event, also across a restart).
+  `CREATE TABLE site_profiles (
+     site TEXT PRIMARY KEY,
+     credit_grade TEXT,
+     key_supervision INTEGER,
+     departments TEXT,
+     updated_at INTEGER NOT NULL,
+     updated_by TEXT NOT NULL
+   );
+   ALTER TABLE users ADD COLUMN departments TEXT;
+   ALTER TABLE users ADD COLUMN conflicts TEXT;
+   ALTER TABLE events ADD COLUMN department TEXT;
+   CREATE TABLE inspection_plans (
+     id TEXT PRIMARY KEY,
+     title TEXT NOT NULL,
+     params TEXT NOT NULL,
+     seed TEXT NOT NULL,
+     seed_hash TEXT NOT NULL,
+     state TEXT NOT NULL,
+     policy TEXT,
+     policy_version TEXT,
+     pool TEXT,
+     pool_hash TEXT,
+     draw TEXT,
+     draw_hash TEXT,
+     created_at INTEGER NOT NULL,
+     created_by TEXT NOT NULL,
+     drawn_at INTEGER,
+     drawn_by TEXT
+   );
+   CREATE TABLE inspection_records (
+     id TEXT PRIMARY KEY,
+     plan_id TEXT NOT NULL REFERENCES inspection_plans (id),
+     site TEXT NOT NULL,
+     item TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     deadline INTEGER,
+     note TEXT,
+     pictures TEXT,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER NOT NULL,
+     recorded_at INTEGER NOT NULL,
+     recorded_by TEXT NOT NULL,
+     rectified_at INTEGER,
+     overdue_at INTEGER,
+     UNIQUE (plan_id, site, item)
+   );
+   CREATE INDEX inspection_records_site ON inspection_records (site, ended_at);
+   CREATE TABLE risk_levels (
+     site TEXT PRIMARY KEY,
+     level TEXT NOT NULL,
+     score REAL NOT NULL,
+     at INTEGER NOT NULL
+   );`,
+  // Late data (buffered readings re-sent after an outage): an event's raised_at is the readings'
+  // time, recorded_at its detectedAt on the gateway clock, and `late` says they lie further apart
+  // than the clock skew. Events recorded before these existed were learned when raised.
+  `UPDATE events SET recorded_at = raised_at WHERE recorded_at IS NULL;
+   ALTER TABLE events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Opens (creating when absent) the gateway's embedded state database in the data dir. */

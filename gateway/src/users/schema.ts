@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { idSchema } from '../domain/index.js';
+import { departmentSchema, idSchema } from '../domain/index.js';
 
 // Lowest to highest: each role can do what the roles below it can.
-export const ROLES = ['viewer', 'operator', 'supervisor', 'admin'] as const;
+// `inspector` (issue 16) records inspections of the visits it is drawn for; it reads like a viewer.
+export const ROLES = ['viewer', 'inspector', 'operator', 'supervisor', 'admin'] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
@@ -15,6 +16,8 @@ export interface Principal {
   user: string;
   role: Role;
   sites: readonly string[] | null;
+  /** Departments the caller works for; set, the caller sees only those departments' items. Absent or null: every department. */
+  departments?: readonly string[] | null;
 }
 
 export const newUserSchema = z
@@ -22,11 +25,18 @@ export const newUserSchema = z
     name: idSchema,
     role: roleSchema,
     sites: z.array(idSchema).min(1).max(1000).optional(),
+    departments: z.array(departmentSchema).min(1).max(20).optional(),
+    /** Sites an inspector declares a conflict of interest with (avoidance): never drawn for them. */
+    conflicts: z.array(idSchema).max(1000).optional(),
   })
   .strict()
-  .refine((u) => u.role !== 'operator' || (u.sites && u.sites.length > 0), {
-    message: 'an operator needs at least one site',
+  .refine((u) => u.role !== 'operator' || (u.sites && u.sites.length > 0) || (u.departments && u.departments.length > 0), {
+    message: 'an operator needs at least one site or department',
     path: ['sites'],
+  })
+  .refine((u) => u.role !== 'inspector' || (u.departments && u.departments.length > 0), {
+    message: 'an inspector needs at least one department',
+    path: ['departments'],
   });
 export type NewUser = z.infer<typeof newUserSchema>;
 
@@ -35,6 +45,8 @@ export const userSchema = z.object({
   name: z.string(),
   role: roleSchema,
   sites: z.array(z.string()).nullable(),
+  departments: z.array(z.string()).nullable(),
+  conflicts: z.array(z.string()),
   createdAt: z.number(),
   createdBy: z.string(),
   disabled: z.boolean(),

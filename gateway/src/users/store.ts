@@ -7,6 +7,8 @@ interface UserRow {
   name: string;
   role: string;
   sites: string | null;
+  departments: string | null;
+  conflicts: string | null;
   token_hash: string;
   created_at: number;
   created_by: string;
@@ -29,6 +31,8 @@ function toUser(r: UserRow): User {
     name: r.name,
     role: r.role as Role,
     sites: r.sites === null ? null : (JSON.parse(r.sites) as string[]),
+    departments: r.departments === null ? null : (JSON.parse(r.departments) as string[]),
+    conflicts: r.conflicts === null ? [] : (JSON.parse(r.conflicts) as string[]),
     createdAt: r.created_at,
     createdBy: r.created_by,
     disabled: r.disabled_at !== null,
@@ -60,7 +64,8 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
     byName: db.prepare('SELECT * FROM users WHERE name = ?'),
     byId: db.prepare('SELECT * FROM users WHERE id = ?'),
     all: db.prepare('SELECT * FROM users ORDER BY created_at, id'),
-    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by, departments, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    setConflicts: db.prepare('UPDATE users SET conflicts = ? WHERE id = ?'),
     disable: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
   };
 
@@ -83,8 +88,9 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
       const row = q.byHash.get(h) as UserRow | undefined;
       if (!row) return undefined;
       const u = toUser(row);
-      // Supervisors and admins see every site (their role is not scoped).
-      return { user: u.name, role: u.role, sites: u.role === 'supervisor' || u.role === 'admin' ? null : u.sites };
+      // Supervisors and admins see every site and department (their role is not scoped).
+      const unscoped = u.role === 'supervisor' || u.role === 'admin';
+      return { user: u.name, role: u.role, sites: unscoped ? null : u.sites, departments: unscoped ? null : u.departments };
     },
 
     /** Creates a user and returns its token, which is never stored nor shown again. */
@@ -95,12 +101,22 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
       const token = newToken();
       const id = `usr-${randomBytes(6).toString('hex')}`;
       const sites = input.role === 'supervisor' || input.role === 'admin' ? null : (input.sites ?? null);
-      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy);
+      const departments = input.role === 'supervisor' || input.role === 'admin' || !input.departments ? null : JSON.stringify([...new Set(input.departments)].sort());
+      const conflicts = input.conflicts?.length ? JSON.stringify([...new Set(input.conflicts)].sort()) : null;
+      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy, departments, conflicts);
       return { user: toUser(q.byId.get(id) as UserRow), token };
     },
 
     list(): User[] {
       return (q.all.all() as UserRow[]).map(toUser);
+    },
+
+    /** Replaces an inspector's declared conflicts (the caller audits the change). */
+    setConflicts(name: string, sites: readonly string[]): User {
+      const row = q.byName.get(name) as UserRow | undefined;
+      if (!row) throw new UserError('not_found', `no user ${name}`);
+      q.setConflicts.run(sites.length ? JSON.stringify([...new Set(sites)].sort()) : null, row.id);
+      return toUser(q.byId.get(row.id) as UserRow);
     },
 
     disable(id: string, at: number): User {

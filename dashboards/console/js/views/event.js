@@ -1,8 +1,11 @@
 // One event: what happened, the readings around it with the rule's levels, the rule and its
 // legal basis, camera evidence, the actions the user may take, and the audit trail.
 import { qs } from '../api.js';
-import { clear, errorBox, fmtTime, fmtValue, h, severityBadge, stateBadge, words } from '../dom.js';
+import { clear, errorBox, fmtTime, h, severityBadge, siteName, stateBadge } from '../dom.js';
+import { eventMessage, eventTitle, metricLabel, metricValue, unitOf } from '../format.js';
+import { fmtAgo, fmtNumber, label, locale, t, timeZone } from '../i18n.js';
 import { describeLevel } from '../levels.js';
+import { evidencePictures } from './evidence.js';
 
 const ROLES = ['viewer', 'operator', 'supervisor', 'admin'];
 const DISPOSITIONS = ['confirmed_violation', 'false_alarm', 'device_fault', 'rectified', 'duplicate', 'other'];
@@ -23,10 +26,10 @@ export function allowedActions(role, state) {
 const BEFORE_MS = 30 * 60_000;
 const AFTER_MS = 10 * 60_000;
 
-export function renderEvent(main, { api, me, live }, id) {
+export function renderEvent(main, { api, me, live, sites, failed }, id) {
   const status = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
-  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  main.append(h('p', {}, h('a', { href: '#/events' }, '← Event wall')), status, body);
+  const body = h('div', {}, h('p', { class: 'muted' }, t('app.loading')));
+  main.append(h('p', {}, h('a', { href: '#/events' }, t('event.back'))), status, body);
   let removeChart = null;
   let gone = false;
   let note = '';
@@ -39,26 +42,42 @@ export function renderEvent(main, { api, me, live }, id) {
     try {
       [event, audit] = await Promise.all([api.get(`/api/events/${encodeURIComponent(id)}`), api.get(`/api/audit${qs({ event: id })}`)]);
     } catch (err) {
-      clear(body).append(errorBox(err.status === 404 ? `No event ${id}.` : `Could not load the event: ${err.message}`));
+      if (err.status !== 404) failed();
+      clear(body).append(errorBox(err.status === 404 ? t('event.none', { id }) : t('event.loadFailed', { message: err.message })));
       return;
     }
     // A newer load (an action and its stream echo overlap) draws instead.
     if (gone || mine !== loads) return;
     removeChart?.();
     removeChart = null;
-    const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': `Readings of ${event.metric ?? 'the device'} around the event` });
+    const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': t('event.chartLabel', { metric: metricLabel(event.metric) }) });
     const chartCaption = h('p', { class: 'small muted' });
     const parts = [
-      header(event),
+      header(event, sites),
       actions(event),
-      event.metric ? h('section', { 'aria-labelledby': 'h-readings' }, h('h2', { id: 'h-readings' }, `Readings: ${event.metric} on ${event.device}`), chartBox, chartCaption) : null,
+      event.metric ? h('section', { 'aria-labelledby': 'h-readings' }, h('h2', { id: 'h-readings' }, t('event.readings', { metric: metricLabel(event.metric), device: event.device })), chartBox, chartCaption) : null,
       ruleSection(event.ruleInfo),
       event.evidence.length ? evidenceSection(event.evidence) : null,
+      evidencePictures(api, event.evidence),
       timeline(event.transitions),
       auditSection(audit.records),
     ];
     clear(body).append(...parts.filter(Boolean));
     if (event.metric) chart(event, chartBox, chartCaption);
+    if (event.metric) currentValue(event);
+  }
+
+  // The value now, beside the value at the raise: is it still over the level?
+  async function currentValue(event) {
+    const cell = body.querySelector('#value-now');
+    if (!cell) return;
+    try {
+      const s = await sites.refresh();
+      const latest = s.find((x) => x.id === event.site)?.devices.find((d) => d.id === event.device)?.latest[event.metric];
+      cell.textContent = latest ? `${metricValue(event.metric, latest.value)} (${fmtTime(latest.ts)})` : '—';
+    } catch {
+      cell.textContent = '—';
+    }
   }
 
   async function chart(event, box, caption) {
@@ -70,56 +89,63 @@ export function renderEvent(main, { api, me, live }, id) {
       if (gone || !box.isConnected) return;
       const series = r.series.map((s) => ({ label: s.device, points: s.points }));
       if (series.length === 0) series.push({ label: event.device, points: [] });
-      removeChart = drawChart(box, { series, levels: event.ruleInfo.levels ?? [], marker: event.raisedAt });
-      caption.textContent = `${summarise(series)} The dashed lines are the rule's levels; the dotted red line marks when the event was raised.`;
+      const unit = unitOf(event.metric);
+      const drawn = drawChart(box, { series, levels: event.ruleInfo.levels ?? [], marker: event.raisedAt, unit, since, until });
+      removeChart = drawn.remove;
+      caption.textContent = `${summarise(series, unit)} ${t('event.chartNote')} ${t('charts.zone', { zone: timeZone() })}${drawn.gaps ? ` ${t('charts.gaps')}` : ''}`;
     } catch (err) {
-      caption.textContent = err.code === 'GW_HISTORY_OFF' ? 'No chart: the gateway keeps no reading history (InfluxDB is not configured).' : `No chart: ${err.message}`;
+      caption.textContent = err.code === 'GW_HISTORY_OFF' ? t('event.noHistory') : t('event.noChart', { message: err.message });
     }
   }
 
   function actions(event) {
     const can = allowedActions(me.role, event.state);
-    if (!Object.values(can).some(Boolean)) return h('section', { class: 'actions' }, h('p', { class: 'muted' }, `Your role (${me.role}) cannot change this ${event.state} event.`));
+    if (!Object.values(can).some(Boolean)) return h('section', { class: 'actions' }, h('p', { class: 'muted' }, t('event.cannot', { role: label('role', me.role), state: label('state', event.state) })));
     const noteField = h('textarea', { id: 'note', name: 'note', rows: 3, maxlength: 4000 });
     noteField.value = note;
     noteField.addEventListener('input', () => (note = noteField.value));
     const problem = h('div');
-    const disposition = h('select', { id: 'disposition', name: 'disposition' }, ...DISPOSITIONS.map((d) => h('option', { value: d }, words(d))));
+    const disposition = h('select', { id: 'disposition', name: 'disposition' }, ...DISPOSITIONS.map((d) => h('option', { value: d }, label('disposition', d))));
 
-    const run = (label, path, payload, needsNote) => async () => {
+    const run = (action, path, payload, needsNote, confirmText) => async () => {
       clear(problem);
+      const name = t(`action.${action}`);
       const text = noteField.value.trim();
       if (needsNote && !text) {
-        problem.append(errorBox(`${label} needs a note.`));
+        problem.append(errorBox(t('event.needsNote', { action: name })));
         noteField.focus();
         return;
       }
+      if (confirmText && !(await confirmDialog(confirmText()))) return;
       for (const b of form.querySelectorAll('button')) b.disabled = true;
       try {
         const res = await api.post(`/api/events/${encodeURIComponent(event.id)}/${path}`, payload(text));
         note = '';
         live.put(res.event);
-        status.textContent = `${label} done.`;
+        status.textContent = t('event.done', { action: name });
         await load();
+        body.querySelector('h1')?.focus();
       } catch (err) {
         for (const b of form.querySelectorAll('button')) b.disabled = false;
-        problem.append(errorBox(`${label} failed: ${err.message}`));
+        problem.append(errorBox(t('event.failed', { action: name, message: err.message })));
       }
     };
     const button = (label, cls, onclick) => h('button', { type: 'button', class: cls, onclick }, label);
     const form = h(
       'form',
       { class: 'actions card', 'aria-labelledby': 'h-actions', onsubmit: (e) => e.preventDefault() },
-      h('h2', { id: 'h-actions' }, 'Actions'),
-      h('div', { class: 'field' }, h('label', { for: 'note' }, 'Note'), noteField),
-      can.close ? h('div', { class: 'field' }, h('label', { for: 'disposition' }, 'Disposition'), disposition) : null,
+      h('h2', { id: 'h-actions' }, t('event.actions')),
+      h('div', { class: 'field' }, h('label', { for: 'note' }, t('event.note')), noteField),
+      can.close ? h('div', { class: 'field' }, h('label', { for: 'disposition' }, t('event.disposition')), disposition) : null,
       h(
         'div',
         { class: 'buttons' },
-        can.acknowledge ? button('Acknowledge', 'primary', run('Acknowledge', 'acknowledge', (t) => (t ? { note: t } : {}), false)) : null,
-        can.resolve ? button('Resolve', 'primary', run('Resolve', 'resolve', (t) => ({ note: t }), true)) : null,
-        can.close ? button('Close', 'primary', run('Close', 'close', (t) => ({ disposition: disposition.value, note: t }), true)) : null,
-        can.comment ? button('Comment', '', run('Comment', 'comments', (t) => ({ note: t }), true)) : null,
+        can.acknowledge ? button(t('action.acknowledge'), 'primary', run('acknowledge', 'acknowledge', (n) => (n ? { note: n } : {}), false)) : null,
+        can.resolve ? button(t('action.resolve'), 'primary', run('resolve', 'resolve', (n) => ({ note: n }), true)) : null,
+        can.close
+          ? button(t('action.close'), 'primary', run('close', 'close', (n) => ({ disposition: disposition.value, note: n }), true, () => t('event.confirmClose', { disposition: label('disposition', disposition.value) })))
+          : null,
+        can.comment ? button(t('action.comment'), '', run('comment', 'comments', (n) => ({ note: n }), true)) : null,
       ),
       problem,
     );
@@ -138,70 +164,106 @@ export function renderEvent(main, { api, me, live }, id) {
   };
 }
 
-function header(e) {
+/** A modal yes/no question (<dialog>): focus goes to it and back; Escape answers no. */
+function confirmDialog(text) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const yes = h('button', { type: 'button', class: 'primary danger', value: 'yes' }, t('event.confirm'));
+    const no = h('button', { type: 'button', value: 'no' }, t('event.cancel'));
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-text' }, h('p', { id: 'confirm-text' }, text), h('div', { class: 'buttons' }, no, yes));
+    const done = (answer) => {
+      dialog.close();
+      dialog.remove();
+      opener?.focus?.();
+      resolve(answer);
+    };
+    yes.addEventListener('click', () => done(true));
+    no.addEventListener('click', () => done(false));
+    dialog.addEventListener('cancel', (ev) => (ev.preventDefault(), done(false)));
+    document.body.append(dialog);
+    dialog.showModal();
+    no.focus();
+  });
+}
+
+function header(e, sites) {
   const facts = [
-    ['Site', h('a', { href: `#/sites/${e.site}` }, e.site)],
-    ['Device', e.device],
-    ['Sector', words(e.sector)],
-    e.metric ? ['Metric', e.metric] : null,
-    e.detectionType ? ['Detection', `${words(e.detectionType)}${e.camera ? ` (camera ${e.camera})` : ''}`] : null,
-    ['Value', fmtValue(e.value)],
-    ['Threshold', fmtValue(e.threshold)],
-    ['Raised', fmtTime(e.raisedAt)],
-    ['Acknowledged', fmtTime(e.acknowledgedAt)],
-    ['Resolved', fmtTime(e.resolvedAt)],
-    ['Closed', fmtTime(e.closedAt)],
-    e.disposition ? ['Disposition', words(e.disposition)] : null,
+    ['site', siteName(sites, e.site)],
+    ['device', e.device],
+    ['sector', label('sector', e.sector)],
+    e.metric ? ['metric', metricLabel(e.metric)] : null,
+    e.detectionType ? ['detection', e.camera ? t('event.fact.camera', { type: label('detection', e.detectionType), camera: e.camera }) : label('detection', e.detectionType)] : null,
+    ['value', e.metric ? metricValue(e.metric, e.value) : fmtNumber(e.value)],
+    e.metric ? ['now', h('span', { id: 'value-now' }, '…')] : null,
+    ['threshold', e.threshold === null ? '—' : e.metric ? metricValue(e.metric, e.threshold) : fmtNumber(e.threshold)],
+    ['raised', fmtTime(e.raisedAt)],
+    e.late ? ['detected', fmtTime(e.detectedAt)] : null,
+    ['acknowledged', fmtTime(e.acknowledgedAt)],
+    ['resolved', fmtTime(e.resolvedAt)],
+    ['closed', fmtTime(e.closedAt)],
+    e.disposition ? ['disposition', label('disposition', e.disposition)] : null,
   ].filter(Boolean);
   return h(
     'section',
     { class: `event-head sev-${e.severity}` },
-    h('h1', {}, e.title),
+    h('h1', { tabindex: '-1' }, eventTitle(e)),
+    locale() === 'zh-CN' && eventTitle(e) !== e.title ? h('p', { class: 'small muted', lang: 'en' }, e.title) : null,
     h(
       'p',
       { class: 'badges' },
       severityBadge(e.severity),
       ' ',
       h('span', { id: 'event-state' }, stateBadge(e.state)),
-      e.overdue ? h('span', { class: 'badge overdue-badge' }, 'overdue') : null,
-      e.suppressed ? h('span', { class: 'badge muted-badge' }, 'suppressed (maintenance)') : null,
+      e.overdue ? h('span', { class: 'badge overdue-badge' }, t('badge.overdue')) : null,
+      e.late ? h('span', { class: 'badge late-badge', title: t('badge.lateTitle') }, t('badge.late')) : null,
+      e.suppressed ? h('span', { class: 'badge muted-badge' }, t('badge.suppressedTitle')) : null,
     ),
-    h('p', { class: 'message' }, e.message),
-    h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    h('p', { class: 'message' }, eventMessage(e)),
+    // Raised from buffered data: say when it happened and when it could first be seen.
+    e.late ? h('p', { class: 'late-note', id: 'late-note' }, t('event.lateNote', { raised: fmtAgo(e.raisedAt), received: fmtAgo(e.detectedAt) })) : null,
+    h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, t(`event.fact.${k}`)), h('dd', {}, v)])),
+    h('p', { class: 'small muted' }, t('charts.zone', { zone: timeZone() })),
   );
+}
+
+/** Chinese first with the English beside it in zh-CN; English alone in en. */
+function both(zh, en) {
+  if (locale() !== 'zh-CN' || !zh) return en ?? '—';
+  return h('span', {}, zh, en ? h('span', { class: 'small muted', lang: 'en' }, ` (${en})`) : null);
 }
 
 function ruleSection(r) {
   return h(
     'section',
     { 'aria-labelledby': 'h-rule', class: 'card' },
-    h('h2', { id: 'h-rule' }, 'Rule and catalogue item'),
+    h('h2', { id: 'h-rule' }, t('event.rule')),
     h(
       'dl',
       { class: 'facts' },
-      h('dt', {}, 'Rule'),
-      h('dd', {}, h('code', {}, r.id), ` version ${r.version}`),
-      h('dt', {}, 'Catalogue item'),
-      h('dd', {}, `${r.item}${r.itemName ? ` — ${r.itemName}` : ''}`),
-      h('dt', {}, 'Legal basis'),
-      h('dd', { class: 'basis' }, r.basis ?? '—'),
-      h('dt', {}, 'Department'),
-      h('dd', {}, r.department ?? '—'),
-      r.levels ? [h('dt', {}, 'Levels'), h('dd', {}, h('ul', { class: 'levels' }, ...r.levels.map((l) => h('li', {}, severityBadge(l.severity), ' ', describeLevel(l)))))] : null,
+      h('dt', {}, t('event.rule.id')),
+      h('dd', {}, h('code', {}, r.id), ` ${t('event.rule.version', { version: r.version })}`),
+      h('dt', {}, t('event.rule.item')),
+      h('dd', {}, r.item, ' — ', both(r.itemNameZh, r.itemName)),
+      h('dt', {}, t('event.rule.basis')),
+      h('dd', { class: 'basis' }, both(r.basisZh, r.basis)),
+      h('dt', {}, t('event.rule.department')),
+      h('dd', {}, both(r.departmentZh, r.department)),
+      r.levels ? [h('dt', {}, t('event.rule.levels')), h('dd', {}, h('ul', { class: 'levels' }, ...r.levels.map((l) => h('li', {}, severityBadge(l.severity), ' ', describeLevel(l)))))] : null,
     ),
   );
 }
 
 function evidenceSection(evidence) {
   const safe = (uri) => /^https?:\/\//i.test(uri ?? '');
+  const cell = (col, ...content) => h('td', { dataset: { label: t(`event.evidence.${col}`) } }, ...content);
   return h(
     'section',
     { 'aria-labelledby': 'h-evidence' },
-    h('h2', { id: 'h-evidence' }, 'Detection evidence'),
+    h('h2', { id: 'h-evidence' }, t('event.evidence')),
     h(
       'table',
-      { class: 'plain' },
-      h('thead', {}, h('tr', {}, ...['Time', 'Confidence', 'Box (x, y, w, h)', 'Snapshot'].map((c) => h('th', { scope: 'col' }, c)))),
+      { class: 'plain cards' },
+      h('thead', {}, h('tr', {}, ...['time', 'confidence', 'box', 'snapshot'].map((c) => h('th', { scope: 'col' }, t(`event.evidence.${c}`))))),
       h(
         'tbody',
         {},
@@ -209,10 +271,10 @@ function evidenceSection(evidence) {
           h(
             'tr',
             {},
-            h('td', {}, fmtTime(ev.ts)),
-            h('td', { class: 'num' }, `${Math.round(ev.confidence * 100)} %`),
-            h('td', {}, ev.bbox ? ev.bbox.map(fmtValue).join(', ') : '—'),
-            h('td', {}, safe(ev.snapshot) ? h('a', { href: ev.snapshot, rel: 'noopener noreferrer', target: '_blank' }, 'open snapshot') : (ev.snapshot ?? '—')),
+            cell('time', fmtTime(ev.ts)),
+            cell('confidence', `${fmtNumber(ev.confidence * 100, 0)} %`),
+            cell('box', ev.bbox ? ev.bbox.map((v) => fmtNumber(v)).join(', ') : '—'),
+            cell('snapshot', safe(ev.snapshot) ? h('a', { href: ev.snapshot, rel: 'noopener noreferrer', target: '_blank' }, t('event.evidence.open')) : (ev.snapshot ?? '—')),
           ),
         ),
       ),
@@ -224,21 +286,21 @@ function timeline(transitions) {
   return h(
     'section',
     { 'aria-labelledby': 'h-timeline' },
-    h('h2', { id: 'h-timeline' }, 'Timeline'),
+    h('h2', { id: 'h-timeline' }, t('event.timeline')),
     h(
       'ol',
       { class: 'timeline', id: 'timeline' },
-      ...transitions.map((t) =>
+      ...transitions.map((tr) =>
         h(
           'li',
-          { class: `t-${t.type}`, dataset: { type: t.type } },
-          h('span', { class: 't-type' }, t.type),
+          { class: `t-${tr.type}`, dataset: { type: tr.type } },
+          h('span', { class: 't-type' }, label('transition', tr.type)),
           ' ',
-          h('time', { datetime: new Date(t.at).toISOString() }, fmtTime(t.at)),
-          ' by ',
-          h('strong', {}, t.actor),
-          t.disposition ? ` — disposition ${words(t.disposition)}` : null,
-          t.note ? h('div', { class: 'note' }, t.note) : null,
+          h('time', { datetime: new Date(tr.at).toISOString() }, fmtTime(tr.at)),
+          ` ${t('event.by')} `,
+          h('strong', {}, tr.actor),
+          tr.disposition ? t('event.withDisposition', { disposition: label('disposition', tr.disposition) }) : null,
+          tr.note ? h('div', { class: 'note' }, tr.note) : null,
         ),
       ),
     ),
@@ -246,14 +308,16 @@ function timeline(transitions) {
 }
 
 function auditSection(records) {
+  const cols = ['seq', 'time', 'change', 'by', 'note', 'hash'];
+  const cell = (col, attrs, ...content) => h('td', { ...attrs, dataset: { label: t(`event.audit.${col}`) } }, ...content);
   return h(
     'section',
     { 'aria-labelledby': 'h-audit' },
-    h('h2', { id: 'h-audit' }, 'Audit trail'),
+    h('h2', { id: 'h-audit' }, t('event.audit')),
     h(
       'table',
-      { class: 'plain audit', id: 'audit' },
-      h('thead', {}, h('tr', {}, ...['#', 'Time', 'Change', 'By', 'Note', 'Hash'].map((c) => h('th', { scope: 'col' }, c)))),
+      { class: 'plain audit cards', id: 'audit' },
+      h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, t(`event.audit.${c}`))))),
       h(
         'tbody',
         {},
@@ -261,12 +325,12 @@ function auditSection(records) {
           h(
             'tr',
             { dataset: { type: r.type } },
-            h('td', { class: 'num' }, String(r.seq)),
-            h('td', {}, fmtTime(r.at)),
-            h('td', {}, r.type),
-            h('td', {}, r.actor),
-            h('td', {}, r.note ?? ''),
-            h('td', {}, h('code', { title: r.hash }, r.hash.slice(0, 12))),
+            cell('seq', { class: 'num' }, String(r.seq)),
+            cell('time', {}, fmtTime(r.at)),
+            cell('change', {}, label('transition', r.type)),
+            cell('by', {}, r.actor),
+            cell('note', {}, r.note ?? ''),
+            cell('hash', {}, h('code', { title: r.hash }, r.hash.slice(0, 12))),
           ),
         ),
       ),

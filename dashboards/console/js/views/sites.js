@@ -1,56 +1,59 @@
 // Sites: sector, credit code, devices on and off line, open events by severity, last reading.
-import { clear, errorBox, fmtAgo, fmtTime, h, SEVERITIES, severityBadge, words } from '../dom.js';
+// Live: the directory refreshes every few seconds while the page is open.
+import { clear, errorBox, fmtAgo, fmtTime, h, SEVERITIES, severityBadge } from '../dom.js';
+import { fmtNumber, label, t } from '../i18n.js';
 
-/** The newest reading time across a site's devices, or null. */
+/** The newest reading (or, for cameras, message) time across a site's devices, or null. */
 export function lastReading(site) {
   let last = null;
-  for (const d of site.devices) for (const r of Object.values(d.latest)) if (last === null || r.ts > last) last = r.ts;
+  for (const d of site.devices) {
+    for (const r of Object.values(d.latest)) if (last === null || r.ts > last) last = r.ts;
+    if (d.lastSeen !== null && (last === null || d.lastSeen > last)) last = d.lastSeen;
+  }
   return last;
 }
 
-/** Open (open or acknowledged) events of a site by severity, from the live events. */
-export function openBySeverity(live, siteId) {
-  const counts = {};
-  for (const e of live.list()) if (e.site === siteId && (e.state === 'open' || e.state === 'acknowledged')) counts[e.severity] = (counts[e.severity] ?? 0) + 1;
-  return counts;
-}
-
 export function severityCounts(counts) {
-  const present = SEVERITIES.filter((s) => counts[s]);
-  if (present.length === 0) return h('span', { class: 'muted' }, 'none');
-  return h('span', { class: 'sev-counts' }, ...present.map((s) => h('span', {}, severityBadge(s), ` ${counts[s]} `)));
+  const present = SEVERITIES.filter((s) => counts?.[s]);
+  if (present.length === 0) return h('span', { class: 'muted' }, t('sites.none'));
+  return h('span', { class: 'sev-counts' }, ...present.map((s) => h('span', {}, severityBadge(s), ` ${fmtNumber(counts[s])} `)));
 }
 
-export function renderSites(main, { api, live }) {
-  const box = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  main.append(h('h1', {}, 'Sites'), box);
-  let sites = null;
+export const ago = (ms) => (ms ? h('time', { datetime: new Date(ms).toISOString(), title: fmtTime(ms) }, fmtAgo(ms)) : t('time.never'));
+
+export function renderSites(main, { api, sites, failed }) {
+  const box = h('div', {}, h('p', { class: 'muted' }, t('app.loading')));
+  main.append(h('h1', {}, t('sites.title')), box);
+  // Open events by site and severity, counted on the server (never from a loaded page).
+  let open = null;
+  const cols = ['site', 'sector', 'credit', 'devices', 'online', 'offline', 'open', 'last'];
 
   function draw() {
-    if (!sites) return;
+    const list = sites.list();
+    if (!list.length || !open) return;
+    const cell = (col, attrs, ...content) => h('td', { ...attrs, dataset: { label: t(`sites.col.${col}`) } }, ...content);
     clear(box).append(
       h(
         'table',
-        { class: 'plain sites' },
-        h('caption', { class: 'sr-only' }, 'Supervised sites'),
-        h('thead', {}, h('tr', {}, ...['Site', 'Sector', 'Credit code', 'Devices', 'Online', 'Offline', 'Open events', 'Last reading'].map((c) => h('th', { scope: 'col' }, c)))),
+        { class: 'plain sites cards' },
+        h('caption', { class: 'sr-only' }, t('sites.caption')),
+        h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, t(`sites.col.${c}`))))),
         h(
           'tbody',
           {},
-          ...sites.map((s) => {
+          ...list.map((s) => {
             const online = s.devices.filter((d) => d.online).length;
-            const last = lastReading(s);
             return h(
               'tr',
               { dataset: { site: s.id } },
-              h('td', {}, h('a', { href: `#/sites/${s.id}` }, s.name), h('div', { class: 'small muted' }, s.id)),
-              h('td', {}, words(s.sector)),
-              h('td', {}, s.creditCode ? h('code', {}, s.creditCode) : '—'),
-              h('td', { class: 'num' }, String(s.devices.length)),
-              h('td', { class: 'num' }, String(online)),
-              h('td', { class: `num ${s.devices.length - online ? 'warn' : ''}` }, String(s.devices.length - online)),
-              h('td', {}, severityCounts(openBySeverity(live, s.id))),
-              h('td', {}, last ? h('time', { datetime: new Date(last).toISOString(), title: fmtTime(last) }, fmtAgo(last)) : 'never'),
+              cell('site', { class: 'title' }, h('a', { href: `#/sites/${s.id}` }, s.name), h('div', { class: 'small muted' }, s.id)),
+              cell('sector', {}, label('sector', s.sector)),
+              cell('credit', {}, s.creditCode ? h('code', {}, s.creditCode) : '—'),
+              cell('devices', { class: 'num' }, fmtNumber(s.devices.length)),
+              cell('online', { class: 'num' }, fmtNumber(online)),
+              cell('offline', { class: `num ${s.devices.length - online ? 'warn' : ''}` }, fmtNumber(s.devices.length - online)),
+              cell('open', {}, severityCounts(open[s.id])),
+              cell('last', {}, ago(lastReading(s))),
             );
           }),
         ),
@@ -58,12 +61,21 @@ export function renderSites(main, { api, live }) {
     );
   }
 
-  api
-    .get('/api/sites')
-    .then((body) => {
-      sites = body.sites;
+  async function loadCounts() {
+    try {
+      const body = await api.get('/api/events/summary?state=active');
+      open = body.bySite ?? {};
       draw();
-    })
-    .catch((err) => clear(box).append(errorBox(`Could not load the sites: ${err.message}`)));
-  return live.subscribe(draw);
+    } catch {
+      failed();
+    }
+  }
+
+  sites
+    .refresh()
+    .then(draw)
+    .catch((err) => (failed(), clear(box).append(errorBox(t('sites.loadFailed', { message: err.message })))));
+  loadCounts();
+  const off = sites.subscribe(() => (draw(), loadCounts()));
+  return off;
 }

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AUDIT_KINDS } from '../../events/index.js';
 import { principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
 const auditRecord = z.object({
   seq: z.number(),
-  kind: z.enum(['transition', 'maintenance']),
+  kind: z.enum(AUDIT_KINDS),
   eventId: z.string().nullable(),
   windowId: z.string().nullable(),
   site: z.string(),

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, relative, resolve, sep, isAbsolute } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { projectRoot } from '../../project-root.js';
 import type { ApiDeps } from '../deps.js';
 
 // The supervisor console: static HTML, CSS and ES modules from dashboards/console, and uPlot
@@ -57,7 +57,7 @@ export interface ConsoleOptions {
   uplotDir?: string;
 }
 
-const defaultRoot = () => fileURLToPath(new URL('../../../../dashboards/console/', import.meta.url));
+const defaultRoot = () => join(projectRoot(), 'dashboards', 'console');
 const defaultUplotDir = () => dirname(createRequire(import.meta.url).resolve('uplot'));
 
 /**

@@ -1,29 +1,45 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { severitySchema } from '../../domain/index.js';
-import { dispositionSchema, eventDetailSchema, eventStateSchema, LifecycleError, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
-import { canSee, principal, requireSite } from '../auth.js';
+import { sectorSchema, SEVERITIES, severitySchema, type Severity } from '../../domain/index.js';
+import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, LifecycleError, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
+import { canSee, canSeeDepartment, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodePageCursor, encodePageCursor } from '../cursor.js';
 import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
+const filterQuery = {
+  site: idParam.optional(),
+  device: idParam.optional(),
+  sector: sectorSchema.optional(),
+  state: z.enum([...EVENT_STATES, 'active']).optional().describe('one state, or active (open or acknowledged)'),
+  severity: severitySchema.optional(),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  since: timeParam.optional(),
+  until: timeParam.optional(),
+};
 const listQuery = z
   .object({
-    site: idParam.optional(),
-    device: idParam.optional(),
-    state: eventStateSchema.optional(),
-    severity: severitySchema.optional(),
-    since: timeParam.optional(),
-    until: timeParam.optional(),
+    ...filterQuery,
+    order: z.enum(EVENT_ORDERS).default('priority').describe('priority: unacknowledged critical first, then severity and age; newest: newest first'),
     limit: limitParam(1000, 100),
-    cursor: z.string().max(200).optional(),
+    cursor: z.string().max(400).optional(),
   })
   .strict();
+const summaryQuery = z.object(filterQuery).strict();
+const severityCounts = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number()])) as Record<Severity, z.ZodNumber>);
+const summarySchema = z.object({
+  total: z.number(),
+  byState: z.object(Object.fromEntries(EVENT_STATES.map((s) => [s, z.number()])) as Record<EventState, z.ZodNumber>),
+  bySeverity: severityCounts,
+  unacknowledged: severityCounts,
+  overdue: severityCounts,
+  bySite: z.record(z.string(), severityCounts),
+});
 
 const eventIdParams = z.object({ id: z.string().regex(/^ev-[0-9a-z]{9}-[0-9a-f]{10}$/, 'is not an event id') });
 const note = z.string().trim().min(1, 'a note is required').max(4000);
-const ruleLevelSchema = z.object({
+export const ruleLevelSchema = z.object({
   severity: severitySchema,
   gt: z.number().optional(),
   gte: z.number().optional(),
@@ -34,22 +50,38 @@ const ruleLevelSchema = z.object({
 const transitionResponse = z.object({ event: supervisionEventSchema, transition: transitionRecordSchema.nullable() });
 
 export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  // The caller's filters plus their scope; a site outside it is refused, not silently empty.
+  const scoped = <Q extends { site?: string }>(req: Parameters<typeof principal>[0], q: Q) => {
+    const p = principal(req);
+    if (q.site) requireSite(p, q.site);
+    const departments = p.departments && deps.supervision ? { departments: { names: p.departments, items: deps.supervision.itemsOf(p.departments) } } : {};
+    return { ...q, ...(p.sites ? { sites: p.sites } : {}), ...departments };
+  };
+  const canSeeEvent = (p: ReturnType<typeof principal>, e: { id: string; site: string; item: string }) =>
+    canSee(p, e.site) && canSeeDepartment(p, deps.events.departmentOf(e.id), deps.rules.item(e.item)?.department);
+
   app.get(
     '/api/events',
     {
       config: { role: 'viewer' },
-      schema: { querystring: listQuery, response: { 200: z.object({ events: z.array(supervisionEventSchema), nextCursor: z.string().nullable() }) } },
+      schema: {
+        querystring: listQuery,
+        response: { 200: z.object({ events: z.array(supervisionEventSchema), nextCursor: z.string().nullable(), total: z.number(), summary: summarySchema }) },
+      },
     },
     async (req) => {
-      const p = principal(req);
-      if (req.query.site) requireSite(p, req.query.site);
-      const before = req.query.cursor === undefined ? undefined : decodeCursor(req.query.cursor);
-      const { cursor: _c, ...filter } = req.query;
-      filter.limit = pageLimit(req, filter.limit, deps.maxPage);
-      const events = deps.events.list({ ...filter, ...(before ? { before } : {}), ...(p.sites ? { sites: p.sites } : {}) });
-      const last = events.at(-1);
-      return { events, nextCursor: events.length === filter.limit && last ? encodeCursor(last.raisedAt, last.id) : null };
+      const { cursor, limit, order, ...filter } = scoped(req, req.query);
+      const after = cursor === undefined ? undefined : decodePageCursor(cursor, order);
+      const page = deps.events.page({ ...filter, order, limit: pageLimit(req, limit, deps.maxPage), ...(after ? { after } : {}) });
+      const summary = deps.events.summary(filter);
+      return { events: page.events, nextCursor: page.after ? encodePageCursor(order, page.after) : null, total: summary.total, summary };
     },
+  );
+
+  app.get(
+    '/api/events/summary',
+    { config: { role: 'viewer' }, schema: { querystring: summaryQuery, response: { 200: summarySchema } } },
+    async (req) => deps.events.summary(scoped(req, req.query)),
   );
 
   app.get(
@@ -67,6 +99,10 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
               itemName: z.string().nullable(),
               basis: z.string().nullable(),
               department: z.string().nullable(),
+              itemNameZh: z.string().nullable(),
+              basisZh: z.string().nullable(),
+              departmentZh: z.string().nullable(),
+              titleZh: z.string().nullable(),
               // The alarm levels in force for the event's device, for drawing; absent for rules without levels.
               levels: z.array(ruleLevelSchema).optional(),
             }),
@@ -77,7 +113,7 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
     async (req) => {
       const event = deps.events.get(req.params.id);
       // Outside the caller's scope an event does not exist for them.
-      if (!event || !canSee(principal(req), event.site)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
+      if (!event || !canSeeEvent(principal(req), event)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
       const item = deps.rules.item(event.item);
       const levels = deps.rules.levels?.(event.rule, event.site, event.device);
       return {
@@ -89,6 +125,10 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
           itemName: item?.name ?? null,
           basis: item?.basis ?? null,
           department: item?.department ?? null,
+          itemNameZh: item?.name_zh ?? null,
+          basisZh: item?.basis_zh ?? null,
+          departmentZh: item?.department_zh ?? null,
+          titleZh: deps.rules.list().find((r) => r.id === event.rule)?.titleZh ?? null,
           ...(levels ? { levels } : {}),
         },
       };
@@ -113,8 +153,24 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
   };
   const visibleEvent = (req: { params: { id: string } } & Parameters<typeof principal>[0]) => {
     const e = deps.events.get(req.params.id);
-    if (!e || !canSee(principal(req), e.site)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
+    if (!e || !canSeeEvent(principal(req), e)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
   };
+
+  // 协同监管: hand an open or acknowledged event to another department, with a note (audited).
+  app.post(
+    '/api/events/:id/refer',
+    {
+      config: { role: 'operator' },
+      schema: { params: eventIdParams, body: z.object({ department: z.string().trim().min(1).max(200), note }).strict(), response: { 200: transitionResponse } },
+    },
+    async (req) => {
+      visibleEvent(req);
+      const refer = deps.actions.refer;
+      if (!refer || !deps.supervision) throw new ApiError('GW_NOT_FOUND', 'this gateway has no departments');
+      if (!deps.supervision.departments().includes(req.body.department)) throw new ApiError('GW_BAD_REQUEST', `body.department: "${req.body.department}" is not a department of the catalogue`);
+      return act(() => refer(req.params.id, principal(req), req.body.department, req.body.note), req.params.id);
+    },
+  );
 
   app.post(
     '/api/events/:id/acknowledge',

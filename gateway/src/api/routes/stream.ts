@@ -27,7 +27,9 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     const fromHeader = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
     const last = fromHeader ?? req.query.lastEventId;
     const sites = req.query.site ? [req.query.site] : p.sites;
-    const filter = { sites, severity: req.query.severity, minSeverity: req.query.minSeverity };
+    // A department-scoped caller gets its departments' items (events referred in later show in the list, not here).
+    const items = p.departments && deps.supervision ? deps.supervision.itemsOf(p.departments) : null;
+    const filter = { sites, items, severity: req.query.severity, minSeverity: req.query.minSeverity };
     if (!deps.sse.canOpen(p.user)) throw new ApiError('GW_RATE_LIMITED', 'too many open event streams for this user; close one first');
     const notBefore = deps.clock() - CATCH_UP_MS;
     // Read from the database a page at a time as the client takes them, never all at once.

@@ -13,6 +13,7 @@ export const userRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
     { config: { role: 'admin' }, schema: { body: newUserSchema, response: { 201: z.object({ user: userSchema, token: z.string() }) } } },
     async (req, reply) => {
       for (const s of req.body.sites ?? []) if (!deps.registry().site(s)) throw new ApiError('GW_BAD_REQUEST', `body.sites: no site ${s}`);
+      for (const s of req.body.conflicts ?? []) if (!deps.registry().site(s)) throw new ApiError('GW_BAD_REQUEST', `body.conflicts: no site ${s}`);
       // A rule id is an audit actor (the raise), and the broker takes a device id as a device
       // login: a user of either name would be mistaken for it.
       if (deps.rules.list().some((r) => r.id === req.body.name)) throw new ApiError('GW_CONFLICT', `${req.body.name} is the id of a rule`);
@@ -36,8 +37,8 @@ export const userRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
     }
   });
 
-  app.get('/api/me', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ user: z.string(), role: z.string(), sites: z.array(z.string()).nullable() }) } } }, async (req) => {
+  app.get('/api/me', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ user: z.string(), role: z.string(), sites: z.array(z.string()).nullable(), departments: z.array(z.string()).nullable() }) } } }, async (req) => {
     const p = principal(req);
-    return { user: p.user, role: p.role, sites: p.sites ? [...p.sites] : null };
+    return { user: p.user, role: p.role, sites: p.sites ? [...p.sites] : null, departments: p.departments ? [...p.departments] : null };
   });
 };

@@ -1,0 +1,11 @@
+// HJ 212 (HJ/T 212-2005, HJ 212-2017): the pure codec. The TCP listener lives in ./listener.ts.
+export { crcHj212, crcModbus, crcHex, crcFor, checkCrc, type CrcMode, type CrcCheck } from './crc.js';
+export { Framer, type RawFrame, type FramerOutput, type FramerRefusal } from './framer.js';
+export { parsePacket, formatPacket, decodeFlag, encodeFlag, type Packet, type FlagBits, type ProtocolVersion } from './packet.js';
+export { parseCp, type Cp, type PollutantGroup, type CpValue } from './cp.js';
+export { parseLocalTime, formatLocalTime, isTimeZone } from './time.js';
+export { CODE_2005_TO_2017, FACTORS, to2017, type FactorInfo } from './codes.js';
+export { INTERVALS, INTERVAL_BY_CN, HEARTBEAT_CNS, METRIC_CODE_PREFIX, flagIsValid, metricName, valuesOf, type Interval, type Hj212Value } from './readings.js';
+export { Reassembler, defaultSplitLimits, type SplitLimits, type SplitOutcome } from './split.js';
+export { decodeData, cpOf, type DecodedFrame, type DecodeRefusal } from './decode.js';
+export { frame, replyFrame, type ReplyTo } from './encode.js';
