@@ -6,7 +6,7 @@ import { createBroker, createLoginBackoff, type Broker } from './broker/index.js
 import type { GatewayConfig } from './config.js';
 import type { DeviceRef, Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
-import { createSseHub, createWebhooks, transitionMessage } from './fanout/index.js';
+import { createSseHub, createWebhooks, parseAllowList, transitionMessage } from './fanout/index.js';
 import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection } from './ingest/index.js';
@@ -96,7 +96,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const users = createUserStore(db, apiToken);
   const history = await createHistory(config, dataDir, logger);
 
-  const webhooks = createWebhooks(db, { logger, clock, retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
+  const webhooks = createWebhooks(db, { logger, clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,

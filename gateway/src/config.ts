@@ -59,6 +59,13 @@ export const configSchema = z.object({
   GATEWAY_OVERDUE_MAJOR: durationOrOff.default(15 * 60_000),
   GATEWAY_OVERDUE_WARNING: durationOrOff.default(60 * 60_000),
   GATEWAY_OVERDUE_INFO: durationOrOff.default(0),
+  // Private, loopback or link-local addresses webhooks may reach anyway (comma-separated IPs or CIDRs).
+  GATEWAY_WEBHOOK_ALLOW: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*[0-9A-Fa-f:.]+(\/\d{1,3})?\s*(,\s*[0-9A-Fa-f:.]+(\/\d{1,3})?\s*)*$/, 'must be comma-separated IP addresses or CIDR ranges')
+      .optional(),
+  ),
   GATEWAY_WEBHOOK_MIN_RETRY: duration.default(1000),
   // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
   GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),
