@@ -58,7 +58,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const where = await gateway.start();
   const mqttText = [where.mqttPort !== null ? `MQTT on port ${where.mqttPort}` : 'MQTT (plain) off', where.mqttsPort !== null ? `MQTT/TLS on port ${where.mqttsPort}` : null].filter(Boolean).join(', ');
-  process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
 
   return await new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -85,6 +84,9 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Announced only once the signal handlers are in place: a supervisor that stops the
+    // gateway the moment it reads this line must get a graceful stop, not the default kill.
+    process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
   });
 }
 

@@ -1,24 +1,29 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { ruleFacts, type RuleLevel, type RulesView } from './api/index.js';
 import type { Logger } from './observability/index.js';
 import {
   compileRuleSet,
   createEngineState,
   loadRuleSet,
+  paramsFor,
   rebase,
   restoreState,
   RuleSetError,
   serializeState,
   step,
+  type CompiledLevelRule,
   type CompiledRules,
   type EngineInput,
   type EngineState,
   type RuleProblem,
   type RuleTransition,
 } from './rules/index.js';
+import { watchFolder, type Component } from './runtime/index.js';
 
 export type ReloadResult = { ok: true; rules: number; changed: number } | { ok: false; problems: RuleProblem[] };
 
 export type RuleHost = ReturnType<typeof createRuleHost>;
+
+const finite = (n: number) => (Number.isFinite(n) ? n : undefined);
 
 /**
  * Holds the rules in force and the engine state, and swaps rule sets atomically on reload:
@@ -32,11 +37,54 @@ export function createRuleHost(dir: string, logger: Logger, savedState?: string)
     try {
       state = restoreState(savedState, rules);
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'saved engine state could not be restored; starting fresh');
+      logger.warn({ err }, 'saved engine state could not be restored; starting fresh');
     }
   }
-  let watcher: FSWatcher | undefined;
-  let debounce: NodeJS.Timeout | undefined;
+
+  function reload(): ReloadResult {
+    let next: CompiledRules;
+    try {
+      next = compileRuleSet(loadRuleSet(dir));
+    } catch (err) {
+      if (err instanceof RuleSetError) return { ok: false, problems: err.problems };
+      return { ok: false, problems: [{ file: dir, reason: (err as Error).message }] };
+    }
+    const before = new Set(rules.rules.map((r) => `${r.id}@${r.version}`));
+    const changed = next.rules.filter((r) => !before.has(`${r.id}@${r.version}`)).length;
+    state = rebase(state, rules, next);
+    rules = next;
+    return { ok: true, rules: next.rules.length, changed };
+  }
+
+  /** Reloads and logs the outcome (the API's reload and the folder watcher). */
+  function reloadLogged(): ReloadResult {
+    const r = reload();
+    if (r.ok) logger.info(r, 'rules reloaded');
+    else logger.warn({ problems: r.problems }, 'rule reload refused; the rules in force are unchanged');
+    return r;
+  }
+
+  /** The alarm levels in force for a device: the override the engine would pick (paramsFor). */
+  function levels(ruleId: string, site: string, device: string): RuleLevel[] | undefined {
+    const rule = rules.rules.find((r): r is CompiledLevelRule => r.id === ruleId && 'levels' in r.base);
+    if (!rule) return undefined;
+    const params = paramsFor(rule, site, device);
+    return params.levels.map((l) => ({
+      severity: l.severity,
+      gt: finite(l.gt),
+      gte: finite(l.gte),
+      lt: finite(l.lt),
+      lte: finite(l.lte),
+      outside: l.hasOutside ? ([l.outsideLow, l.outsideHigh] as [number, number]) : undefined,
+    }));
+  }
+
+  const view: RulesView = {
+    list: () => rules.rules.map((r) => ({ id: r.id, version: r.version, item: r.item, kind: r.def.kind, title: r.title, file: r.def.file, ...ruleFacts(r.def) })),
+    reload: reloadLogged,
+    item: (code) => rules.items.get(code),
+    levels,
+  };
 
   return {
     rules: () => rules,
@@ -44,35 +92,12 @@ export function createRuleHost(dir: string, logger: Logger, savedState?: string)
       return step(rules, state, input, now);
     },
     snapshot: () => serializeState(state),
-    reload(): ReloadResult {
-      let next: CompiledRules;
-      try {
-        next = compileRuleSet(loadRuleSet(dir));
-      } catch (err) {
-        if (err instanceof RuleSetError) return { ok: false, problems: err.problems };
-        return { ok: false, problems: [{ file: dir, reason: (err as Error).message }] };
-      }
-      const before = new Set(rules.rules.map((r) => `${r.id}@${r.version}`));
-      const changed = next.rules.filter((r) => !before.has(`${r.id}@${r.version}`)).length;
-      state = rebase(state, rules, next);
-      rules = next;
-      return { ok: true, rules: next.rules.length, changed };
-    },
+    reload,
+    /** The rules as the API shows and reloads them. */
+    view,
     /** Re-reads the directory when a file in it changes (debounced: editors write in bursts). */
-    watch(onReload: (r: ReloadResult) => void) {
-      try {
-        watcher = watch(dir, () => {
-          clearTimeout(debounce);
-          debounce = setTimeout(() => onReload(this.reload()), 300);
-        });
-        watcher.on('error', (err) => logger.warn({ err: err.message }, 'rule directory watcher failed'));
-      } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'cannot watch the rule directory; use POST /api/rules/reload');
-      }
-    },
-    close() {
-      clearTimeout(debounce);
-      watcher?.close();
+    watcher(): Component {
+      return watchFolder('rules-watcher', dir, { fallback: 'use POST /api/rules/reload' }, reloadLogged, logger);
     },
   };
 }

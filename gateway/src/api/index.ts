@@ -2,5 +2,5 @@
 export { buildApi, type Api } from './build.js';
 export { ApiError, ERRORS, type ErrorCode } from './errors.js';
 export { ruleFacts } from './deps.js';
-export type { ApiDeps, RuleFacts, DeviceLiveState, ReadingsSource, ReadingsQuery, ReadingPoint, HealthReport, EventActions, RulesView, RegistryReload } from './deps.js';
+export type { ApiDeps, RuleFacts, DeviceLiveState, ReadingsSource, ReadingsQuery, ReadingPoint, HealthReport, EventActions, RulesView, RegistryReload, ReadyReport, RuleLevel } from './deps.js';
 export type { SupervisionApi } from './supervision-deps.js';

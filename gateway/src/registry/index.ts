@@ -3,3 +3,4 @@ export { registrySchema, type RegistryFile, type SiteEntry, type DeviceEntry, ty
 export { loadRegistry, parseRegistry, RegistryError, type Registry, type RegisteredDevice } from './registry.js';
 export { checkCreditCode } from './credit-code.js';
 export { hashSecret, verifySecret } from './secrets.js';
+export { createRegistryHost, type RegistryHost, type RegistryReloadResult, type RegistryChange } from './host.js';

@@ -35,7 +35,7 @@ export {
   type RuleProblem,
   type RuleSource,
 } from './loader.js';
-export { compileRuleSet, type CompiledRules, type CompiledRule } from './compile.js';
+export { compileRuleSet, paramsFor, type CompiledRules, type CompiledRule, type CompiledLevelRule } from './compile.js';
 export type { EngineInput, RuleTransition, EvidenceItem } from './types.js';
 export { createEngineState, rebase, type EngineState } from './state.js';
 export { serializeState, restoreState, StateSnapshotError } from './snapshot.js';

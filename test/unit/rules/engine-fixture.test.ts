@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createEngineState, restoreState, step, type RuleTransition } from '../../../gateway/src/rules/index.js';
+import { SEEDS, SNAPSHOT_CUTS, SNAPSHOT_SEED, STEPS } from '../../fixtures/engine/record.js';
+import { seededStream, STREAM_RULES } from '../../fixtures/engine/stream.js';
+import { compileRules } from './helpers.js';
+
+// The fixtures were recorded by test/fixtures/engine/record.ts with the engine as it was
+// before the state machines got named phases (issue 11): the engine must still agree.
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/engine/${name}`, import.meta.url), 'utf8'));
+const recorded = fixture('transitions.json') as { steps: number; runs: Record<string, RuleTransition[]> };
+const rules = compileRules(...STREAM_RULES);
+
+describe('the engine against transitions recorded before the redesign', () => {
+  for (const seed of SEEDS) {
+    it(`gives the recorded transitions on the seeded stream ${seed}`, () => {
+      const state = createEngineState();
+      const got = seededStream(seed, STEPS).flatMap(({ input, now }) => step(rules, state, input, now));
+      expect(recorded.runs[seed]!.length).toBeGreaterThan(100);
+      expect(got).toEqual(recorded.runs[seed]);
+    });
+  }
+});
+
+describe('engine state saved by the code before the redesign', () => {
+  for (const cut of SNAPSHOT_CUTS) {
+    it(`restores and carries on with the recorded transitions (snapshot after ${cut} inputs)`, () => {
+      const { saved, after } = fixture(`state-v1-at-${cut}.json`) as { saved: string; after: RuleTransition[] };
+      const state = restoreState(saved, rules);
+      const got = seededStream(SNAPSHOT_SEED, STEPS).slice(cut).flatMap(({ input, now }) => step(rules, state, input, now));
+      expect(after.length).toBeGreaterThan(0);
+      expect(got).toEqual(after);
+    });
+  }
+
+  it('keeps a pending for timer across the restore: the first raise after it is the recorded one', () => {
+    const { saved, after } = fixture('state-v1-at-133.json') as { saved: string; after: RuleTransition[] };
+    expect(JSON.parse(saved).devices.some((d: { rules: { rule: string; open: unknown; runStart: unknown }[] }) => d.rules.some((r) => r.rule === 'gas' && r.open === null && r.runStart !== null))).toBe(true);
+    const state = restoreState(saved, rules);
+    const firstGas = seededStream(SNAPSHOT_SEED, STEPS).slice(133).flatMap(({ input, now }) => step(rules, state, input, now)).find((t) => t.rule === 'gas');
+    expect(firstGas).toEqual(after.find((t) => t.rule === 'gas'));
+    expect(firstGas?.type).toBe('raised');
+  });
+});
