@@ -73,3 +73,12 @@ describe('referral', () => {
     expect(res.status).toBe(409);
   });
 });
+
+describe('export', () => {
+  it('holds only the events a department-scoped user may list', async () => {
+    const res = await fetch(`${gw.httpUrl}/api/events/export?format=ndjson`, { headers: { authorization: `Bearer ${opEeb}` } });
+    const ids = (await res.text()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
+    expect(ids).toContain(gasEvent);
+    expect(ids).not.toContain(dustEvent);
+  });
+});
