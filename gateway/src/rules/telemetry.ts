@@ -1,4 +1,4 @@
-import { severityRank, type Reading, type Severity } from '../domain/index.js';
+import { encodeEventKey, severityRank, type Reading, type Severity } from '../domain/index.js';
 import { boundOf, clearBoundOf, firstLevel, holds } from './compare.js';
 import { telemetryCandidates, type CompiledLevelRule, type CompiledFlatlineRule, type CompiledRules, type FlatlineParams, type LevelParams } from './compile.js';
 import { fmt, formatDuration, unitOf, where } from './message.js';
@@ -18,7 +18,7 @@ function transition(
 ): RuleTransition {
   return {
     type,
-    key: `${rule.id}|${reading.site}|${reading.device}`,
+    key: encodeEventKey({ rule: rule.id, site: reading.site, device: reading.device }),
     rule: rule.id,
     ruleVersion: rule.version,
     item: rule.item,
