@@ -168,3 +168,4 @@ export async function start(args: Partial<SimOptions> | string[]): Promise<SimHa
   return runLive({ opts: o, devices, makeGenerator: p.makeGenerator, ...(recorder ? { recorder } : {}), banner });
 }
 
+export * from './vendors/index.js';

@@ -2,7 +2,7 @@
 // components started in order and stopped in reverse. It holds no ingest or event logic:
 // that is in pipeline/ (one accept() path for every source), liveness/, events/ and rules/.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
 import { createBroker, createLoginBackoff } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
@@ -20,6 +20,8 @@ import { readQualityEvents } from './quality/index.js';
 import { createRegistryHost } from './registry/index.js';
 import { createProfiles } from './profiles/index.js';
 import { createRuleHost } from './rule-host.js';
+import { createBacktestService } from './rules/backtest-service.js';
+import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
 import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
@@ -72,6 +74,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
+    maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
     inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
@@ -89,6 +92,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits: IngestLimits = {
     ...defaultIngestLimits,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
+    maxBackfillMs: config.GATEWAY_MAX_BACKFILL,
     maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
     maxMetricsPerMessage: config.GATEWAY_MAX_METRICS,
     maxDetectionsPerMessage: config.GATEWAY_MAX_DETECTIONS,
@@ -197,6 +201,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   // With a client CA, devices may push over HTTPS with a certificate; people need none.
   const httpsDevices = https && config.GATEWAY_TLS_CA ? { ...https, ca: readFileSync(config.GATEWAY_TLS_CA), requestCert: true, rejectUnauthorized: false } : https;
+  // Backtests read history from InfluxDB in a worker thread; their approvals go into the audit trail.
+  const backtests = history.url === null ? undefined : createBacktestService({
+    rulesDir,
+    workDir: join(dataDir, 'backtests'),
+    baseJob: () => ({ registryPath: registry.path, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD } }),
+    current: () => rules.rules().set,
+    run: (job, onProgress) => runBacktestInWorker(job, onProgress),
+    reload: () => rules.view.reload(),
+    audit: (r) => void events.audit.append({ kind: 'rules', eventId: null, windowId: null, site: 'gateway', device: null, type: r.type, at: r.at, actor: r.actor, note: r.note, severity: null, value: null, detail: r.detail }),
+    kv: { get: (k) => kvGet(db, k), set: (k, v) => kvSet(db, k, v) },
+    clock,
+  });
   const api = await buildApi({
     https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
@@ -215,9 +231,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     devices: liveness.devices,
     evidence,
+    payloadProfiles: profiles,
     readings: history.enabled ? history : null,
     supervision: supervision.api,
     qualityEvents: (f) => readQualityEvents(db, f),
+    backtests,
+    rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',
     ready: health.ready,
     health: health.health,
   });
@@ -278,7 +297,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     { name: 'sse', stop: () => sse.closeAll() },
     watchFile('registry-watcher', registry.path, 'use POST /api/registry/reload', registry.reload, log('registry')),
-    rules.watcher(),
+    // With approval required, rule files take effect only through an approved backtest.
+    ...(config.GATEWAY_RULES_APPROVAL === 'required' ? [] : [rules.watcher()]),
     {
       name: 'profiles-watcher',
       start: () => profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged'))),

@@ -7,10 +7,10 @@ const portOrOff = z.union([z.literal('off').transform(() => null), port]);
 const positiveInt = (max: number) => z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(max);
 const duration = z
   .string()
-  .regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 500ms, 10s, 5m or 1h')
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 500ms, 10s, 5m, 1h or 7d')
   .transform((s) => {
-    const m = /^(\d+)(ms|s|m|h)$/.exec(s)!;
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    const m = /^(\d+)(ms|s|m|h|d)$/.exec(s)!;
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
     return Number(m[1]) * unit;
   });
 // A duration, or "off" (returned as 0) where a limit can be switched off.
@@ -44,9 +44,13 @@ export const configSchema = z.object({
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_RULES_DIR: z.string().min(1).default('./rules'),
   GATEWAY_REGISTRY: z.string().min(1).default('./registry.yaml'),
+  /** required: rules change only through an approved backtest (no watcher, no plain reload). */
+  GATEWAY_RULES_APPROVAL: z.enum(['off', 'required']).default('off'),
   GATEWAY_PROFILES_DIR: z.string().min(1).default('./profiles'),
   GATEWAY_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   GATEWAY_MAX_CLOCK_SKEW: duration.default(5 * 60_000),
+  // How far back a payload `ts` may lie (buffered readings re-sent after an outage); older is refused as too_old.
+  GATEWAY_MAX_BACKFILL: duration.default(7 * 86_400_000),
   GATEWAY_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
   GATEWAY_OVERDUE_CRITICAL: durationOrOff.default(5 * 60_000),
   GATEWAY_OVERDUE_MAJOR: durationOrOff.default(15 * 60_000),
@@ -80,6 +84,9 @@ export const configSchema = z.object({
 });
 
 export const configSchemaChecked = configSchema.superRefine((c, ctx) => {
+  if (c.GATEWAY_MAX_BACKFILL < c.GATEWAY_MAX_CLOCK_SKEW) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_MAX_BACKFILL'], message: 'must be at least GATEWAY_MAX_CLOCK_SKEW (a reading within the skew is always accepted)' });
+  }
   if ((c.GATEWAY_TLS_CERT === undefined) !== (c.GATEWAY_TLS_KEY === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['GATEWAY_TLS_KEY'], message: 'GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together' });
   }

@@ -1,8 +1,10 @@
 // `npm run demo`: the gateway plus simulated sites, with scenarios that raise events within
 // a minute, and a printout of where to look. Everything stays under ./data/demo.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateRegistry, registryToYaml, start as startSim } from '../../device-sim/src/index.js';
+import { generateRegistry, registryToYaml, start as startSim, startVendorSim, vendorDemoSite, vendorDevicesOf } from '../../device-sim/src/index.js';
+import { parse as parseYaml } from 'yaml';
+import type { RegistryFile } from './registry/index.js';
 import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
@@ -35,6 +37,11 @@ async function main(): Promise<number> {
     const registry = generateRegistry({ sites: 6, devicesPerSite: 3, sector: 'mixed', camerasPerSite: 1, seed: 'demo' });
     writeFileSync(registryPath, registryToYaml(registry));
   }
+  // The vendor devices (Frigate NVR, Hikvision ISAPI camera, DTU) get a site of their own,
+  // added to a registry made by an earlier demo too.
+  const vendorSite = vendorDemoSite();
+  const current = parseYaml(readFileSync(registryPath, 'utf8')) as RegistryFile;
+  if (!current.sites.some((s) => s.id === vendorSite.id)) writeFileSync(registryPath, registryToYaml({ sites: [...current.sites, vendorSite] }));
   let config;
   try {
     config = loadConfig({ GATEWAY_LOG_LEVEL: 'warn', ...process.env, GATEWAY_DATA_DIR: dataDir, GATEWAY_REGISTRY: registryPath });
@@ -65,7 +72,8 @@ async function main(): Promise<number> {
 
   const sim = await startSim({
     url: mqttUrl,
-    registry: registryPath,
+    // The vendor devices are played by the vendor simulator below, not by this one.
+    registry: { sites: current.sites.filter((s) => s.id !== vendorSite.id) },
     rate,
     qos: 1,
     quiet: true,
@@ -78,6 +86,13 @@ async function main(): Promise<number> {
     ],
   });
 
+  const vendors = await startVendorSim({
+    mqttUrl,
+    httpUrl: http,
+    devices: vendorDevicesOf(vendorSite),
+    intervalMs: 45_000,
+    onError: (err, device) => process.stderr.write(`[vendor-sim] ${device}: ${err.message}\n`),
+  });
   const token = gateway.apiToken;
   process.stdout.write(`
 Remote-supervision gateway demo is running.
@@ -93,6 +108,9 @@ Remote-supervision gateway demo is running.
 
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around
 its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute.
+Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events under its own prefix), a
+Hikvision camera pushing ISAPI alerts with a JPEG over HTTP (the picture is on the event page),
+and a DTU sending tag/value JSON whose gas reading climbs past 25 %LEL every few minutes.
 Ctrl-C stops.
 `);
 
@@ -115,8 +133,7 @@ Ctrl-C stops.
       stopping = true;
       clearInterval(timer);
       process.stdout.write('\nstopping the simulator and the gateway...\n');
-      sim
-        .stop()
+      Promise.all([sim.stop(), vendors.stop()])
         .catch(() => undefined)
         .then(() => gateway.stop())
         .then(

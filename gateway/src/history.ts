@@ -19,7 +19,7 @@ import {
   quoteIdent,
   routeInfluxClientLog,
   startPrivateInfluxd,
-  telemetryLine,
+  createTelemetryLines,
   type Backlog,
   type DropReason,
   type InfluxConnection,
@@ -97,6 +97,8 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   routeInfluxClientLog(log);
   const outboxDir = join(dataDir, 'outbox');
   const journal = await openJournal(outboxDir);
+  // Offsets that keep messages of one device in one millisecond apart (storage/influx/point-times.ts).
+  const telemetryLine = createTelemetryLines();
   const drops: { listener?: (lines: string[], reason: DropReason) => void } = {};
 
   // InfluxDB may be down when the gateway starts: the connection is made on first need and
@@ -159,6 +161,9 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
           threshold: event.threshold,
           message: transition.note ?? event.message,
           at: transition.at,
+          raisedAt: event.raisedAt,
+          detectedAt: transition.detectedAt,
+          late: event.late,
         }),
       ]);
     },

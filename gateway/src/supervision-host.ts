@@ -92,7 +92,8 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
   });
   const riskService = risk;
 
-  const api: SupervisionApi = { profiles, inspections, risk: riskService.view(), departments, publicPerMinute: deps.publicPerMinute };
+  const itemsOf = (names: readonly string[]) => [...deps.rules().items.values()].filter((i) => names.includes(i.department)).map((i) => i.code);
+  const api: SupervisionApi = { profiles, inspections, risk: riskService.view(), departments, itemsOf, publicPerMinute: deps.publicPerMinute };
   let timers: NodeJS.Timeout[] = [];
   let running: Promise<unknown> | null = null;
   const evaluate = () => {

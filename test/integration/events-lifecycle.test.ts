@@ -316,7 +316,7 @@ describe('exporting events', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await res.text()).trimEnd().split('\n');
-    expect(lines[0]).toBe('id,site,device,sector,item,rule,ruleVersion,severity,state,raisedAt,acknowledgedAt,resolvedAt,closedAt,secondsToAcknowledge,secondsToClose,disposition,suppressed,value,threshold,message');
+    expect(lines[0]).toBe('id,site,device,sector,item,rule,ruleVersion,severity,state,raisedAt,detectedAt,late,acknowledgedAt,resolvedAt,closedAt,secondsToAcknowledge,secondsToClose,disposition,suppressed,value,threshold,message');
     const listed = (await gw.api(`/api/events?since=${since}&limit=1000`)).body.events;
     expect(lines).toHaveLength(listed.length + 1);
     const closed = listed.find((e: { disposition: string | null }) => e.disposition === 'rectified');

@@ -96,6 +96,9 @@ describe('writer and query client', () => {
       threshold: 25,
       message: 'LEL "high"\nsee tank.1 \\ north',
       at: TS,
+      raisedAt: TS,
+      detectedAt: TS,
+      late: false,
     }),
     eventLine({
       eventId: 'ev-2',
@@ -109,6 +112,9 @@ describe('writer and query client', () => {
       threshold: null,
       message: 'no data',
       at: TS,
+      raisedAt: TS,
+      detectedAt: TS + 7_200_000,
+      late: true,
     }),
   ];
   const all = [...telemetry, ...detections, ...events];
@@ -153,6 +159,11 @@ describe('writer and query client', () => {
     ]);
     const ev2 = seriesRows((await influx.query('SELECT * FROM event WHERE site = $site', { site: 'north site,A=1' }))[0]!.series[0]!);
     expect(ev2).toMatchObject([{ event_id: 'ev-2', threshold: null, rule: 'deadman' }]);
+  });
+
+  it('stores an event line with its raise and detection times and the late mark', async () => {
+    const ev2 = seriesRows((await influx.query('SELECT raised_at, detected_at, late FROM event WHERE event_id = $id', { id: 'ev-2' }))[0]!.series[0]!);
+    expect(ev2).toEqual([{ time: TS, raised_at: TS, detected_at: TS + 7_200_000, late: true }]);
   });
 
   it('stores a point written twice once', async () => {

@@ -218,8 +218,12 @@ describe('numbers and timestamps that are not what they seem', () => {
     });
   }
 
+  // 1970 is older than the backfill window: a broken clock, refused as too_old (not stored at the arrival time).
+  it('rejects a reading stamped in 1970 as too_old', async () => {
+    expect(await rejectedAs('ch4-01', JSON.stringify({ ts: 1, metrics: { skew_past: 7 } }), 'too_old')).toEqual({ rise: 1, connected: true });
+  });
+
   const skewed: Array<[string, number | string, string]> = [
-    ['in 1970', 1, 'skew_past'],
     ['ten years ahead', Date.now() + 10 * 365 * 86_400_000, 'skew_future'],
     ['in the year 2999 (ISO 8601)', '2999-01-01T00:00:00Z', 'skew_iso'],
   ];

@@ -211,3 +211,16 @@ describe('a Hikvision box pushing ISAPI alerts over HTTP', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('the payload profiles API (/api/payload-profiles)', () => {
+  it('lists the profiles in force', async () => {
+    const res = await gw.api('/api/payload-profiles');
+    expect(res.body.profiles.sort()).toEqual(['dtu-tagvalue', 'frigate', 'hikvision-isapi']);
+  });
+
+  it('reloads them for an admin', async () => {
+    const res = await gw.post('/api/payload-profiles/reload', undefined);
+    expect(res.status).toBe(200);
+    expect(res.body.ok).toBe(true);
+  });
+});

@@ -8,6 +8,8 @@ import { createLiveEvents } from './live.js';
 import { createSiteDirectory } from './sites.js';
 import { renderCharts } from './views/charts.js';
 import { renderEvent } from './views/event.js';
+import { renderQuality } from './views/quality.js';
+import { renderRisk, renderSiteRisk } from './views/risk.js';
 import { renderSite } from './views/site.js';
 import { renderSites } from './views/sites.js';
 import { renderUsers } from './views/users.js';
@@ -39,6 +41,9 @@ const ROUTES = [
   [/^#\/sites\/([\w.-]+)$/, (ctx, m) => renderSite(main, ctx, m[1])],
   [/^#\/charts$/, (ctx, _m, query) => renderCharts(main, ctx, query)],
   [/^#\/users$/, (ctx) => renderUsers(main, ctx)],
+  [/^#\/risk$/, (ctx) => renderRisk(main, ctx)],
+  [/^#\/quality$/, (ctx, _m, query) => renderQuality(main, ctx, query)],
+  [/^#\/risk\/([\w.-]+)$/, (ctx, m) => renderSiteRisk(main, ctx, m[1])],
 ];
 
 /** Static text marked data-i18n in index.html. */

@@ -59,6 +59,16 @@ export function canSee(p: Principal, site: string): boolean {
   return p.sites === null || p.sites.includes(site);
 }
 
+/**
+ * Department scope (issue 16): a caller with departments sees an event when it was referred to
+ * one of them, or was not referred and its catalogue item belongs to one of them.
+ */
+export function canSeeDepartment(p: Principal, referredTo: string | null, itemDepartment: string | undefined): boolean {
+  if (!p.departments) return true;
+  const d = referredTo ?? itemDepartment;
+  return d !== undefined && p.departments.includes(d);
+}
+
 /** Refuses an explicit site filter outside the caller's scope. */
 export function requireSite(p: Principal, site: string): void {
   if (!canSee(p, site)) throw new ApiError('GW_FORBIDDEN', `site ${site} is outside your scope`);

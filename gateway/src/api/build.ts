@@ -5,9 +5,11 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { alarmQualityRoutes } from './routes/alarm-quality.js';
 import { auditRoutes } from './routes/audit.js';
+import { backtestRoutes } from './routes/backtests.js';
 import { consoleRoutes } from './routes/console.js';
 import { eventRoutes } from './routes/events.js';
 import { evidenceRoutes } from './routes/evidence.js';
+import { payloadProfileRoutes } from './routes/payload-profiles.js';
 import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
@@ -46,7 +48,7 @@ export async function buildApi(deps: ApiDeps) {
   });
   installAuth(app, deps.users.authenticate);
 
-  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, evidenceRoutes, vocabularyRoutes, consoleRoutes]) {
+  for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, backtestRoutes, evidenceRoutes, payloadProfileRoutes, vocabularyRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
   const sup = deps.supervision;

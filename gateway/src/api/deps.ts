@@ -7,6 +7,7 @@ import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
 import type { SupervisionApi } from './supervision-deps.js';
 import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
+import type { BacktestService } from '../rules/backtest-service.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -52,6 +53,8 @@ export interface EventActions {
   comment(id: string, by: Principal, note: string): AppliedTransition;
   resolve(id: string, by: Principal, note: string): AppliedTransition;
   close(id: string, by: Principal, disposition: Disposition, note: string): AppliedTransition;
+  /** Hands the event to another department (issue 16); absent where the gateway has no departments. */
+  refer?(id: string, by: Principal, department: string, note: string): AppliedTransition;
 }
 
 export interface RulesView {
@@ -108,10 +111,16 @@ export interface ApiDeps {
   events: EventStore;
   devices: () => ReadonlyMap<string, DeviceLiveState>;
   readings: ReadingsSource | null;
+  /** Payload profiles in force, and their reload (GET /api/payload-profiles, POST /api/payload-profiles/reload). */
+  payloadProfiles?: { ids(): string[]; reload(): { ok: true; profiles: string[] } | { ok: false; problems: Array<{ file: string; reason: string }> } };
   /** Evidence pictures by SHA-256 (GET /api/evidence/:sha256). */
   evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
   /** The events of a period for alarm-quality figures (GET /api/alarm-quality). */
   qualityEvents?: (f: QualityEventFilter) => QualityEvent[];
+  /** Backtests and approvals of rule changes; absent when history is off. */
+  backtests?: BacktestService;
+  /** GATEWAY_RULES_APPROVAL=required: POST /api/rules/reload is refused (rules change through an approved backtest). */
+  rulesApprovalRequired?: boolean;
   health: () => Promise<HealthReport>;
   ready: () => ReadyReport;
   bodyLimit?: number;

@@ -12,6 +12,8 @@ export interface SupervisionApi {
   risk: RiskView;
   /** The departments the catalogue names (referral targets, user scopes). */
   departments: () => string[];
+  /** The catalogue items of these departments (what a department-scoped user sees). */
+  itemsOf: (departments: readonly string[]) => string[];
   /** Requests per minute one address may make to /public/ (default 120). */
   publicPerMinute?: number;
 }

@@ -12,11 +12,18 @@ export interface DeviceRef {
 export interface Reading extends DeviceRef {
   metric: string;
   value: number;
-  /** Event time (ms since epoch): the payload `ts` when within the allowed skew, else `receivedAt`. */
+  /**
+   * Event time (ms since epoch): the payload `ts` when it lies within the backfill window and
+   * not beyond the allowed skew ahead, else `receivedAt` (ingest/event-time.ts).
+   */
   ts: number;
   receivedAt: number;
-  /** The payload `ts` was missing or outside the allowed clock skew, so `ts` is the arrival time. */
+  /** The payload `ts` lay further in the future than the allowed clock skew, so `ts` is the arrival time. */
   skewed: boolean;
+  /** The device's own `ts`, older than the skew window: buffered data re-sent after an outage. Absent = false. */
+  late?: boolean;
+  /** `ts` is the arrival time (no payload `ts`, or a skewed one), not a time the device named. Absent = false. */
+  arrival?: boolean;
   /** False when the carrying protocol flagged the value (fault, maintenance, calibration...): stored, never compared. */
   valid: boolean;
   /** The protocol's data flag when one was sent (HJ 212: N, S, F, M, D, C, T, B). */
@@ -36,6 +43,9 @@ export interface Detection extends DeviceRef {
   ts: number;
   receivedAt: number;
   skewed: boolean;
+  /** As on Reading. */
+  late?: boolean;
+  arrival?: boolean;
 }
 
 /** A device's declared status (status topic) or its connection state. */

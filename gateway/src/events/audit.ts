@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
-export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user'] as const;
+// `rules`: backtests, their approvals and the reloads they allowed (issue 19).
+export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules'] as const;
 
 /** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step or an inspector's declaration. */
 export interface AuditEntry {
@@ -45,6 +46,8 @@ interface AuditRow {
 
 export interface AuditFilter {
   since?: number;
+  /** Rows recorded since, by the gateway clock: `at`, or the `detectedAt` of a transition decided on late data. */
+  recordedSince?: number;
   until?: number;
   site?: string;
   event?: string;
@@ -130,6 +133,10 @@ export function createAuditLog(db: StateDb) {
       const where: string[] = [];
       const params: Record<string, string | number> = { limit: f.limit };
       if (f.since !== undefined) (where.push('at >= @since'), (params.since = f.since));
+      if (f.recordedSince !== undefined) {
+        where.push(`(at >= @recordedSince OR json_extract(detail, '$.detectedAt') >= @recordedSince)`);
+        params.recordedSince = f.recordedSince;
+      }
       if (f.until !== undefined) (where.push('at < @until'), (params.until = f.until));
       if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
       if (f.event !== undefined) (where.push('event_id = @event'), (params.event = f.event));

@@ -23,6 +23,8 @@ export interface EventQuery {
   overdue?: boolean;
   since?: number;
   until?: number;
+  /** A department-scoped caller: events referred to these departments, or not referred and of these items. */
+  departments?: { names: readonly string[]; items: readonly string[] };
 }
 
 export interface EventPageQuery extends EventQuery {
@@ -75,6 +77,11 @@ function where(f: EventQuery, params: Record<string, string | number>): string[]
   if (f.overdue === false) w.push(`NOT (state = 'open' AND last_overdue_at IS NOT NULL)`);
   if (f.since !== undefined) (w.push('raised_at >= @since'), (params.since = f.since));
   if (f.until !== undefined) (w.push('raised_at < @until'), (params.until = f.until));
+  if (f.departments !== undefined) {
+    const d = f.departments.names.map((n, i) => ((params[`d${i}`] = n), `@d${i}`));
+    const it = f.departments.items.map((n, i) => ((params[`i${i}`] = n), `@i${i}`));
+    w.push(`(department IN (${d.join(', ') || 'NULL'}) OR (department IS NULL AND item IN (${it.join(', ') || 'NULL'})))`);
+  }
   return w;
 }
 

@@ -5,7 +5,8 @@ export const EVENT_STATES = ['open', 'acknowledged', 'resolved', 'closed'] as co
 export const eventStateSchema = z.enum(EVENT_STATES);
 export type EventState = z.infer<typeof eventStateSchema>;
 
-export const TRANSITION_TYPES = ['raised', 'escalated', 'acknowledged', 'commented', 'overdue', 'resolved', 'closed'] as const;
+// `referred` (issue 16): handed to another department, with a note; the state does not change.
+export const TRANSITION_TYPES = ['raised', 'escalated', 'acknowledged', 'commented', 'overdue', 'resolved', 'closed', 'referred'] as const;
 export const transitionTypeSchema = z.enum(TRANSITION_TYPES);
 export type TransitionType = z.infer<typeof transitionTypeSchema>;
 
@@ -38,7 +39,12 @@ export const supervisionEventSchema = z.object({
   threshold: z.number().nullable(),
   message: z.string(),
   state: eventStateSchema,
+  /** Event time of the raise: the time of the readings that raised it (ms since epoch). */
   raisedAt: z.number(),
+  /** The gateway clock when it was raised: when it could first be seen. Overdue counts from here. */
+  detectedAt: z.number(),
+  /** raisedAt and detectedAt differ by more than the clock skew: raised from buffered (late) data. */
+  late: z.boolean(),
   updatedAt: z.number(),
   acknowledgedAt: z.number().nullable(),
   resolvedAt: z.number().nullable(),
@@ -61,12 +67,17 @@ export const transitionRecordSchema = z.object({
   site: z.string(),
   device: z.string(),
   type: transitionTypeSchema,
+  /** When it happened: event time for what the rules decided, the gateway clock for people's actions. */
   at: z.number(),
+  /** The gateway clock when it was recorded (equals `at` unless decided from late data). */
+  detectedAt: z.number(),
   actor: z.string(),
   note: z.string().nullable(),
   severity: severitySchema,
   value: z.number(),
   disposition: dispositionSchema.nullable(),
+  /** The department a `referred` transition handed the event to. */
+  department: z.string().optional(),
 });
 export type TransitionRecord = z.infer<typeof transitionRecordSchema>;
 

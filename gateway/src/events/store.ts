@@ -30,8 +30,15 @@ export interface AppliedTransition {
 interface TransitionDetail {
   disposition?: Disposition;
   threshold?: number | null;
+  /** Rule transitions: the gateway clock when recorded, when it differs from the event time `at`. */
+  detectedAt?: number;
+  /** A raise from late data (raisedAt and detectedAt further apart than the clock skew). */
+  late?: boolean;
   /** SHA-256 of the evidence pictures behind a raise or escalation, so the audit chain holds them. */
   pictures?: string[];
+  /** A referral: to which department, from which (null: the catalogue item's). */
+  department?: string;
+  from?: string | null;
 }
 
 function picturesOf(t: RuleTransition): { pictures?: string[] } {
@@ -77,7 +84,9 @@ interface EventRow {
   disposition: string | null;
   suppressed: number;
   last_overdue_at: number | null;
+  /** detectedAt: the gateway clock when the event was raised. */
   recorded_at: number | null;
+  late: number;
   evidence: string | null;
 }
 
@@ -101,6 +110,8 @@ function toEvent(r: EventRow): SupervisionEvent {
     message: r.message,
     state: r.state as EventState,
     raisedAt: r.raised_at,
+    detectedAt: r.recorded_at ?? r.raised_at,
+    late: r.late === 1,
     updatedAt: r.updated_at,
     acknowledgedAt: r.acknowledged_at,
     resolvedAt: r.resolved_at,
@@ -112,7 +123,7 @@ function toEvent(r: EventRow): SupervisionEvent {
 }
 
 export function toTransition(a: AuditRecord): TransitionRecord {
-  const detail = (a.detail ?? {}) as { disposition?: Disposition };
+  const detail = (a.detail ?? {}) as TransitionDetail;
   return {
     seq: a.seq,
     eventId: a.eventId!,
@@ -120,11 +131,13 @@ export function toTransition(a: AuditRecord): TransitionRecord {
     device: a.device ?? '',
     type: a.type as TransitionType,
     at: a.at,
+    detectedAt: detail.detectedAt ?? a.at,
     actor: a.actor,
     note: a.note,
     severity: (a.severity ?? 'info') as Severity,
     value: a.value ?? 0,
     disposition: detail.disposition ?? null,
+    ...(detail.department !== undefined ? { department: detail.department } : {}),
   };
 }
 
@@ -147,8 +160,10 @@ export type EventStore = ReturnType<typeof createEventStore>;
 export interface EventStoreOptions {
   /** True when the device is inside a maintenance window at that time. */
   inMaintenance?: (site: string, device: string, at: number) => boolean;
-  /** The gateway clock (overdue limits count from when an event was recorded by it). */
+  /** The gateway clock (overdue limits count from when an event was recorded by it: its detectedAt). */
   clock?: () => number;
+  /** An event whose raisedAt lies further than this from its detectedAt is marked late (GATEWAY_MAX_CLOCK_SKEW). */
+  maxClockSkewMs?: number;
   /** Runs inside the transaction that records a transition (durable queues such as webhooks). */
   afterRecord?: (a: AppliedTransition) => void;
 }
@@ -163,9 +178,9 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ${UNRESOLVED_SQL} ORDER BY raised_at DESC LIMIT 1`),
     byId: db.prepare('SELECT * FROM events WHERE id = ?'),
     insertEvent: db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, metric, camera,
-      detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence, recorded_at)
+      detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence, recorded_at, late)
       VALUES (@id, @key, @rule, @rule_version, @item, @title, @site, @device, @sector, @metric, @camera,
-      @detection_type, @severity, @value, @threshold, @message, 'open', @at, @at, @suppressed, @evidence, @recordedAt)`),
+      @detection_type, @severity, @value, @threshold, @message, 'open', @at, @at, @suppressed, @evidence, @recordedAt, @late)`),
     escalate: db.prepare('UPDATE events SET severity = ?, value = ?, threshold = ?, message = ?, updated_at = ?, evidence = COALESCE(?, evidence) WHERE id = ?'),
     setState: db.prepare('UPDATE events SET state = @state, updated_at = @at, acknowledged_at = COALESCE(@ackAt, acknowledged_at), resolved_at = COALESCE(@resolvedAt, resolved_at), closed_at = COALESCE(@closedAt, closed_at), disposition = COALESCE(@disposition, disposition) WHERE id = @id'),
     touch: db.prepare('UPDATE events SET updated_at = ? WHERE id = ?'),
@@ -196,12 +211,19 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return applied;
   }
 
+  const maxSkew = opts.maxClockSkewMs ?? 5 * 60_000;
+  /** When the gateway learned of a rule transition, in the audit detail only when it is not `at` itself. */
+  const learned = (at: number, detectedAt: number): TransitionDetail => (detectedAt === at ? {} : { detectedAt });
+
   const applyRuleTx = db.transaction((t: RuleTransition): AppliedTransition | null => {
     const evidence = t.evidence ? JSON.stringify(t.evidence.slice(-20)) : null;
     const existing = q.unresolvedByKey.get(t.key) as EventRow | undefined;
+    // Rules decide on event time (t.at); the gateway learns of it now, which is later for buffered data.
+    const detectedAt = opts.clock ? opts.clock() : t.at;
     if (t.type === 'raised' && !existing) {
       const id = newEventId(t.at);
       const suppressed = opts.inMaintenance?.(t.site, t.device, t.at) ? 1 : 0;
+      const late = Math.abs(detectedAt - t.at) > maxSkew;
       q.insertEvent.run({
         id,
         key: t.key,
@@ -222,21 +244,22 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
         at: t.at,
         suppressed,
         evidence,
-        recordedAt: opts.clock ? opts.clock() : null,
+        recordedAt: detectedAt,
+        late: late ? 1 : 0,
       });
-      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t) });
+      return record(rowOf(id)!, 'raised', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t), ...learned(t.at, detectedAt), ...(late ? { late } : {}) });
     }
     // The engine can be ahead of the database only if a person resolved the event meanwhile.
     if (!existing) return null;
     if (t.type === 'resolved') {
       q.setState.run({ id: existing.id, state: 'resolved', at: t.at, ackAt: null, resolvedAt: t.at, closedAt: null, disposition: null });
-      return record(existing, 'resolved', t.at, 'system', t.message, existing.severity as Severity, t.value);
+      return record(existing, 'resolved', t.at, 'system', t.message, existing.severity as Severity, t.value, learned(t.at, detectedAt));
     }
     // 'escalated', or a repeated 'raised' after a crash lost the engine's memory of this event:
     // at most one unresolved event per key, and its severity never falls.
     if (severityRank(t.severity) <= severityRank(existing.severity as Severity)) return null;
     q.escalate.run(t.severity, t.value, t.threshold, t.message, t.at, evidence, existing.id);
-    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t) });
+    return record(existing, 'escalated', t.at, t.rule, t.message, t.severity, t.value, { threshold: t.threshold, ...picturesOf(t), ...learned(t.at, detectedAt) });
   });
 
   function requireEvent(id: string): EventRow {
@@ -280,11 +303,21 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, { disposition });
   });
 
+  // Referral (协同监管): the event goes to another department's list; who had it is in the audit row.
+  const referTx = db.transaction((id: string, actor: string, department: string, note: string, at: number): AppliedTransition => {
+    const row = requireEvent(id);
+    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'referred');
+    const from = (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null }).department;
+    db.prepare('UPDATE events SET department = ?, updated_at = ? WHERE id = ?').run(department, at, id);
+    return record(row, 'referred', at, actor, note, row.severity as Severity, row.value, { department, from });
+  });
+
   const overdueTx = db.transaction((limits: Partial<Record<Severity, number>>, now: number): AppliedTransition[] => {
     const out: AppliedTransition[] = [];
     for (const row of q.openUnacked.all() as EventRow[]) {
       const limit = limits[row.severity as Severity];
       if (!limit) continue;
+      // From detectedAt: nobody can be overdue on an alarm raised from data that had not yet arrived.
       const since = row.last_overdue_at ?? row.recorded_at ?? row.raised_at;
       if (now - since < limit) continue;
       q.markOverdue.run(now, row.id);
@@ -333,6 +366,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
           e.overdue = e.state === 'open';
           break;
         case 'commented':
+        case 'referred':
           break;
       }
       out.set(t.seq, e);
@@ -354,6 +388,9 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     comment: (id: string, actor: string, note: string, at: number) => commentTx(id, actor, note, at),
     resolve: (id: string, actor: string, note: string, at: number) => resolveTx(id, actor, note, at),
     close: (id: string, actor: string, disposition: Disposition, note: string, at: number) => closeTx(id, actor, disposition, note, at),
+    refer: (id: string, actor: string, department: string, note: string, at: number) => referTx(id, actor, department, note, at),
+    /** The department an event was referred to, or null (its catalogue item's department). */
+    departmentOf: (id: string): string | null => (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null } | undefined)?.department ?? null,
 
     /** Marks open events not acknowledged within their severity's limit; repeats every limit. */
     markOverdue: (limits: Partial<Record<Severity, number>>, now: number) => overdueTx(limits, now),
@@ -378,7 +415,8 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     transitionsAfter(seq: number, notBefore: number, limit: number): AppliedTransition[] {
       const out: AppliedTransition[] = [];
       const cache = new Map<string, Map<number, SupervisionEvent> | undefined>();
-      for (const a of audit.list({ afterSeq: seq, since: notBefore, limit })) {
+      // notBefore is on the gateway clock: a late raise (event time hours ago) recorded a minute ago is caught up.
+      for (const a of audit.list({ afterSeq: seq, recordedSince: notBefore, limit })) {
         if (a.kind !== 'transition' || !a.eventId) continue;
         if (!cache.has(a.eventId)) cache.set(a.eventId, historyOf(a.eventId));
         // The event as it stood right after this transition, as live subscribers got it: the

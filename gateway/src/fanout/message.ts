@@ -7,6 +7,8 @@ export function transitionMessage({ event, transition }: AppliedTransition) {
     seq: transition.seq,
     type: transition.type,
     at: new Date(transition.at).toISOString(),
+    /** The gateway clock when it was recorded; later than `at` when decided from late data. */
+    detectedAt: new Date(transition.detectedAt).toISOString(),
     actor: transition.actor,
     note: transition.note,
     severity: transition.severity,
@@ -30,6 +32,8 @@ export function transitionMessage({ event, transition }: AppliedTransition) {
       threshold: event.threshold,
       message: event.message,
       raisedAt: new Date(event.raisedAt).toISOString(),
+      detectedAt: new Date(event.detectedAt).toISOString(),
+      late: event.late,
     },
   };
 }

@@ -4,14 +4,14 @@ import { METRIC_PATTERN } from '../domain/index.js';
 import { parseTopic, type Channel } from './topic.js';
 import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from './payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
+import { defaultTimePolicy, eventTime, type TimePolicy } from './event-time.js';
 
-export interface IngestLimits {
+/** Size limits of a message, and the event-time policy (see event-time.ts). */
+export interface IngestLimits extends TimePolicy {
   maxPayloadBytes: number;
   maxMetricsPerMessage: number;
   maxDetectionsPerMessage: number;
   maxJsonDepth: number;
-  /** A payload `ts` further than this from the gateway clock is replaced by the arrival time. */
-  maxClockSkewMs: number;
   /** Largest evidence picture (decoded bytes); a vision payload may be larger by its base64. */
   maxPictureBytes: number;
 }
@@ -21,7 +21,7 @@ export const defaultIngestLimits: IngestLimits = {
   maxMetricsPerMessage: 200,
   maxDetectionsPerMessage: 100,
   maxJsonDepth: 8,
-  maxClockSkewMs: 5 * 60_000,
+  ...defaultTimePolicy,
   maxPictureBytes: 2 * 1024 * 1024,
 };
 
@@ -41,7 +41,9 @@ export type RejectReason =
   | 'invalid_profile_message'
   | 'foreign_device'
   | 'invalid_xml'
-  | 'outbox_full';
+  | 'outbox_full'
+  /** The payload `ts` is older than the backfill window (GATEWAY_MAX_BACKFILL). */
+  | 'too_old';
 
 export interface Rejection {
   ok: false;
@@ -87,13 +89,6 @@ function describe(error: z.ZodError): string {
     .slice(0, 3)
     .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
     .join('; ');
-}
-
-function eventTime(ts: number | string | undefined, receivedAt: number, maxSkew: number) {
-  if (ts === undefined) return { ts: receivedAt, skewed: true };
-  const t = typeof ts === 'number' ? ts : Date.parse(ts);
-  if (!Number.isFinite(t) || Math.abs(t - receivedAt) > maxSkew) return { ts: receivedAt, skewed: true };
-  return { ts: t, skewed: false };
 }
 
 /**
@@ -180,7 +175,8 @@ export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, rec
     if (names.length > limits.maxMetricsPerMessage) {
       return reject('too_many_metrics', `${names.length} metrics, the limit is ${limits.maxMetricsPerMessage}`);
     }
-    const time = eventTime(p.data.ts, receivedAt, limits.maxClockSkewMs);
+    const time = eventTime(p.data.ts, receivedAt, limits);
+    if (!time.ok) return reject('too_old', time.detail);
     const flags = p.data.flags ?? {};
     const readings: Reading[] = names.map((metric) => ({
       site: from.site,
@@ -192,6 +188,8 @@ export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, rec
       ts: time.ts,
       receivedAt,
       skewed: time.skewed,
+      late: time.late,
+      arrival: time.arrival,
       valid: DATA_FLAGS[flags[metric] ?? 'N'],
       ...(flags[metric] ? { flag: flags[metric] } : {}),
     }));
@@ -203,7 +201,8 @@ export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, rec
     if (p.data.detections.length > limits.maxDetectionsPerMessage) {
       return reject('too_many_detections', `${p.data.detections.length} detections, the limit is ${limits.maxDetectionsPerMessage}`);
     }
-    const time = eventTime(p.data.ts, receivedAt, limits.maxClockSkewMs);
+    const time = eventTime(p.data.ts, receivedAt, limits);
+    if (!time.ok) return reject('too_old', time.detail);
     const detections: Detection[] = p.data.detections.map((d) => ({
       site: from.site,
       device: from.device,
@@ -218,13 +217,16 @@ export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, rec
       ts: time.ts,
       receivedAt,
       skewed: time.skewed,
+      late: time.late,
+      arrival: time.arrival,
     }));
     const picture = p.data.picture ? { contentType: p.data.picture.contentType, data: Buffer.from(p.data.picture.data, 'base64') } : undefined;
     return picture ? { ok: true, channel, camera: p.data.camera, detections, picture } : { ok: true, channel, camera: p.data.camera, detections };
   }
   const p = statusPayloadSchema.safeParse(json);
   if (!p.success) return reject('invalid_payload', describe(p.error));
-  const time = eventTime(p.data.ts, receivedAt, limits.maxClockSkewMs);
+  const time = eventTime(p.data.ts, receivedAt, limits);
+  if (!time.ok) return reject('too_old', time.detail);
   return {
     ok: true,
     channel,

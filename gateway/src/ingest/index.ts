@@ -4,3 +4,4 @@ export { parseTopic, topicFor, commandsFilter, type ParsedTopic, type Channel } 
 export { telemetryPayloadSchema, visionPayloadSchema, statusPayloadSchema, pictureSchema, DATA_FLAGS } from './payloads.js';
 export { jsonDepthExceeds } from './json-depth.js';
 export { decodeMessage, decodeJson, defaultIngestLimits, type Decoded, type IngestLimits, type Rejection, type RejectReason } from './decode.js';
+export { eventTime, defaultTimePolicy, type EventTime, type TimePolicy } from './event-time.js';

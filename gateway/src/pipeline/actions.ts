@@ -18,5 +18,6 @@ export function createEventActions(events: EventStore, pipeline: Pick<Pipeline, 
       return a;
     },
     close: (id, by, disposition, note) => fanOut(events.close(id, by.user, disposition, note, clock()))!,
+    refer: (id, by, department, note) => fanOut(events.refer(id, by.user, department, note, clock()))!,
   };
 }

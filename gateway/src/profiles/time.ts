@@ -15,8 +15,24 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+// Offsets change only at transitions, which fall on quarter hours: one Intl call per zone and
+// quarter hour instead of one per message (formatToParts is the costly part). Bounded.
+const offsets = new Map<string, number>();
+const QUARTER_HOUR = 900_000;
+
 /** The zone's offset from UTC at instant `t`, in ms (Asia/Shanghai: +8 h). */
 function offsetAt(t: number, zone: string): number {
+  const key = `${zone}|${Math.floor(t / QUARTER_HOUR)}`;
+  let o = offsets.get(key);
+  if (o === undefined) {
+    o = computeOffset(Math.floor(t / QUARTER_HOUR) * QUARTER_HOUR, zone);
+    if (offsets.size > 10_000) offsets.clear();
+    offsets.set(key, o);
+  }
+  return o;
+}
+
+function computeOffset(t: number, zone: string): number {
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });

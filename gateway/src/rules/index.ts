@@ -42,3 +42,6 @@ export { serializeState, restoreState, StateSnapshotError } from './snapshot.js'
 export { step, stepAll, nextDue, inputsFor } from './engine.js';
 export { replay, replayDetailed, replayLineSchema, type ReplayLine, type ReplayOptions, type ReplayResult, type ReplaySkip } from './replay.js';
 export { MAX_EVIDENCE } from './detection.js';
+export { advanceClock } from './replay.js';
+export { createReplayRun, diffBacktest, type RecordedMessage, type PastEvent, type DiffInput } from './backtest.js';
+export { backtestResultSchema, simEventSchema, type BacktestResult, type BacktestCounts, type SimEvent } from './backtest-schema.js';

@@ -34,6 +34,23 @@ export interface ReplayOptions {
   expectRegistry?: boolean;
 }
 
+/**
+ * Moves a virtual gateway clock from `now` to `to`, ticking the engine as the live gateway
+ * would: at least once a second, and over a longer gap exactly when something falls due, so
+ * quiet hours cost nothing. Returns the new time (`to`). Shared by replay and backtest.
+ */
+export function advanceClock(rules: CompiledRules, state: EngineState, now: number, to: number, emit: (ts: RuleTransition[]) => void): number {
+  if (to <= now) return now;
+  if (to - now >= 1000) {
+    for (let due = nextDue(rules, state); due < to && due > now; due = nextDue(rules, state)) {
+      now = due;
+      emit(step(rules, state, { type: 'tick' }, now));
+    }
+  }
+  emit(step(rules, state, { type: 'tick' }, to));
+  return to;
+}
+
 /** Lines are NDJSON text (blank lines ignored) or already-parsed objects. */
 export function replayDetailed(rules: CompiledRules, registry: Registry, lines: Iterable<string | ReplayLine>, options: ReplayOptions = {}): ReplayResult {
   const state = createEngineState();
@@ -67,16 +84,7 @@ export function replayDetailed(rules: CompiledRules, registry: Registry, lines: 
       now = receivedAt;
       if (options.expectRegistry) for (const d of registry.devices()) step(rules, state, { type: 'expect', ref: d }, now);
     } else if (receivedAt > now) {
-      // The live gateway ticks at least once a second; over a longer gap, tick exactly when
-      // something falls due so quiet hours cost nothing.
-      if (receivedAt - now >= 1000) {
-        for (let due = nextDue(rules, state); due < receivedAt && due > now; due = nextDue(rules, state)) {
-          now = due;
-          emit(step(rules, state, { type: 'tick' }, now));
-        }
-      }
-      now = receivedAt;
-      emit(step(rules, state, { type: 'tick' }, now));
+      now = advanceClock(rules, state, now, receivedAt, emit);
     }
     const t = parseTopic(topic);
     const from = t ? registry.device(t.device) : undefined;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 export type StateDb = Database.Database;
 
 // Each entry migrates the schema one version up; applied in order, never edited once shipped.
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE events (
      id TEXT PRIMARY KEY,
@@ -166,6 +166,11 @@ const MIGRATIONS: string[] = [
      score REAL NOT NULL,
      at INTEGER NOT NULL
    );`,
+  // Late data (buffered readings re-sent after an outage): an event's raised_at is the readings'
+  // time, recorded_at its detectedAt on the gateway clock, and `late` says they lie further apart
+  // than the clock skew. Events recorded before these existed were learned when raised.
+  `UPDATE events SET recorded_at = raised_at WHERE recorded_at IS NULL;
+   ALTER TABLE events ADD COLUMN late INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Opens (creating when absent) the gateway's embedded state database in the data dir. */

@@ -23,6 +23,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ INFLUX_URL: '' }).INFLUX_URL).toBeUndefined();
   });
 
+  it('allows buffered readings seven days back by default', () => {
+    expect(loadConfig({}).GATEWAY_MAX_BACKFILL).toBe(7 * 86_400_000);
+  });
+
+  it('reads a backfill window given in days', () => {
+    expect(loadConfig({ GATEWAY_MAX_BACKFILL: '30d' }).GATEWAY_MAX_BACKFILL).toBe(30 * 86_400_000);
+  });
+
+  it('refuses a backfill window shorter than the clock skew', () => {
+    expect(() => loadConfig({ GATEWAY_MAX_BACKFILL: '1m', GATEWAY_MAX_CLOCK_SKEW: '5m' })).toThrow(/GATEWAY_MAX_BACKFILL: must be at least GATEWAY_MAX_CLOCK_SKEW/);
+  });
+
   it('refuses an API token shorter than 16 characters', () => {
     expect(() => loadConfig({ GATEWAY_API_TOKEN: 'short' })).toThrow(/GATEWAY_API_TOKEN: must be at least 16/);
   });

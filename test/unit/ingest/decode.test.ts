@@ -14,8 +14,8 @@ describe('decodeMessage', () => {
   it('turns each metric of a telemetry message into a reading at the payload time', () => {
     const d = decode({ ts: NOW - 1000, metrics: { gas_lel: 12.5, temperature: 30 } });
     expect(d.ok && d.channel === 'telemetry' && d.readings).toEqual([
-      { ...gas, metric: 'gas_lel', value: 12.5, ts: NOW - 1000, receivedAt: NOW, skewed: false, valid: true },
-      { ...gas, metric: 'temperature', value: 30, ts: NOW - 1000, receivedAt: NOW, skewed: false, valid: true },
+      { ...gas, metric: 'gas_lel', value: 12.5, ts: NOW - 1000, receivedAt: NOW, skewed: false, late: false, arrival: false, valid: true },
+      { ...gas, metric: 'temperature', value: 30, ts: NOW - 1000, receivedAt: NOW, skewed: false, late: false, arrival: false, valid: true },
     ]);
   });
 
@@ -24,9 +24,42 @@ describe('decodeMessage', () => {
     expect(d.ok && d.channel === 'telemetry' && d.readings[0]!.ts).toBe(NOW - 1000);
   });
 
-  it('uses the arrival time and marks the reading skewed when ts is beyond the allowed skew', () => {
-    const d = decode({ ts: NOW - defaultIngestLimits.maxClockSkewMs - 1, metrics: { gas_lel: 1 } });
-    expect(d.ok && d.channel === 'telemetry' && d.readings[0]).toMatchObject({ ts: NOW, skewed: true });
+  it('uses the arrival time and marks the reading skewed when ts is further ahead than the allowed skew', () => {
+    const d = decode({ ts: NOW + defaultIngestLimits.maxClockSkewMs + 1, metrics: { gas_lel: 1 } });
+    expect(d.ok && d.channel === 'telemetry' && d.readings[0]).toMatchObject({ ts: NOW, skewed: true, late: false, arrival: true });
+  });
+
+  it('keeps a ts older than the skew window but inside the backfill window as the reading time, marked late', () => {
+    const twoHours = NOW - 2 * 3_600_000;
+    const d = decode({ ts: twoHours, metrics: { cod: 41 } });
+    expect(d.ok && d.channel === 'telemetry' && d.readings[0]).toMatchObject({ ts: twoHours, skewed: false, late: true, arrival: false });
+  });
+
+  it('does not mark a ts inside the skew window late', () => {
+    const d = decode({ ts: NOW - defaultIngestLimits.maxClockSkewMs, metrics: { cod: 41 } });
+    expect(d.ok && d.channel === 'telemetry' && d.readings[0]).toMatchObject({ ts: NOW - defaultIngestLimits.maxClockSkewMs, late: false });
+  });
+
+  it('refuses a ts older than the backfill window as too_old, naming the window', () => {
+    const d = decode({ ts: NOW - 10 * 86_400_000, metrics: { cod: 41 } });
+    expect(d).toMatchObject({ ok: false, reason: 'too_old' });
+    expect(!d.ok && d.detail).toContain('GATEWAY_MAX_BACKFILL');
+  });
+
+  it('takes the backfill window from the limits it is given', () => {
+    const from = (ts: number) => decodeMessage(T, Buffer.from(JSON.stringify({ ts, metrics: { cod: 1 } })), gas, NOW, { ...defaultIngestLimits, maxBackfillMs: 3_600_000 });
+    expect(from(NOW - 3_600_000).ok).toBe(true);
+    expect(from(NOW - 3_600_001)).toMatchObject({ ok: false, reason: 'too_old' });
+  });
+
+  it('uses the arrival time without marking it skewed when the payload has no ts', () => {
+    const d = decode({ metrics: { cod: 41 } });
+    expect(d.ok && d.channel === 'telemetry' && d.readings[0]).toMatchObject({ ts: NOW, skewed: false, late: false, arrival: true });
+  });
+
+  it('refuses a vision message with a ts older than the backfill window as too_old', () => {
+    const d = decode({ ts: NOW - 8 * 86_400_000, camera: 'k1', detections: [] }, 'sites/s1/devices/cam-01/vision', cam);
+    expect(d).toMatchObject({ ok: false, reason: 'too_old' });
   });
 
   it('marks a value invalid when its HJ 212 data flag says fault', () => {
@@ -99,7 +132,7 @@ describe('decodeMessage', () => {
       cam,
     );
     expect(d.ok && d.channel === 'vision' && d.detections).toEqual([
-      { ...cam, camera: 'k1', type: 'rat', confidence: 0.9, bbox: [1, 2, 3, 4], snapshot: 'https://nvr.local/s/1.jpg', ts: NOW, receivedAt: NOW, skewed: false },
+      { ...cam, camera: 'k1', type: 'rat', confidence: 0.9, bbox: [1, 2, 3, 4], snapshot: 'https://nvr.local/s/1.jpg', ts: NOW, receivedAt: NOW, skewed: false, late: false, arrival: false },
     ]);
   });
 

@@ -96,3 +96,35 @@ describe('risk early warning (virtual time)', () => {
     expect(second.score).toBe(first.score);
   });
 });
+
+describe('risk model reload', () => {
+  it('takes a valid new model with a new version and keeps the old one when the file is invalid', async () => {
+    const { copyFileSync, readFileSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'risk-model-'));
+    const path = join(dir, 'risk.yaml');
+    copyFileSync(resolve('rules/risk.yaml'), path);
+    const db = openStateDb(dir);
+    const svc = createRiskService({
+      modelPath: path,
+      clock: () => now,
+      db,
+      events: createEventStore(db),
+      logger: createLogger('error', new Writable({ write: (_c, _e, cb) => cb() })),
+      sites: () => [site],
+      offlineRules: () => new Set(),
+      overdueLimits: {},
+      inspections: () => [],
+      history: noHistory,
+      raise: () => null,
+    });
+    const v1 = svc.model().version;
+    writeFileSync(path, readFileSync(path, 'utf8').replace('creditGrade: { A: 0, B: 5, C: 12, D: 20, unrated: 12 }', 'creditGrade: { A: 0, B: 5, C: 12, D: 30, unrated: 12 }'));
+    expect(svc.reload()).toMatchObject({ ok: true });
+    expect(svc.model().version).not.toBe(v1);
+    expect((await svc.evaluateSite(site, now)).breakdown.find((l) => l.factor === 'credit_grade')?.points).toBe(30);
+    writeFileSync(path, 'levels: { yellow: 90, orange: 50, red: 10 }\n');
+    const refused = svc.reload();
+    expect(refused.ok).toBe(false);
+    expect(svc.model().creditGrade.D).toBe(30);
+  });
+});

@@ -78,6 +78,18 @@ describe('telemetryLine', () => {
     );
   });
 
+  it('marks a message stored at its own time older than the skew window with late=true', () => {
+    expect(telemetryLine([reading('level', 1, { late: true })])).toBe('telemetry,site=site-1,device=tank.7,sector=hazardous_chemicals level=1,late=true 1764000000123000000');
+  });
+
+  it('writes the nanosecond offset it is given after the millisecond', () => {
+    expect(telemetryLine([reading('level', 1)], 3)).toBe('telemetry,site=site-1,device=tank.7,sector=hazardous_chemicals level=1 1764000000123000003');
+  });
+
+  it('leaves out a metric named late, which would clash with the mark', () => {
+    expect(telemetryLine([reading('late', 1), reading('level', 2)])).toBe('telemetry,site=site-1,device=tank.7,sector=hazardous_chemicals level=2,flags="late:reserved" 1764000000123000000');
+  });
+
   it('leaves out non-finite values and metrics named like its own fields, listing them in flags', () => {
     expect(telemetryLine([reading('level', Number.NaN), reading('flags', 1), reading('cod', -0.5)])).toBe(
       'telemetry,site=site-1,device=tank.7,sector=hazardous_chemicals cod=-0.5,flags="level:nonfinite flags:reserved" 1764000000123000000',
@@ -145,19 +157,27 @@ describe('eventLine', () => {
     threshold: 25,
     message: 'LEL 27.5 % above 25 %',
     at: TS,
+    raisedAt: TS,
+    detectedAt: TS,
+    late: false,
   };
 
-  it('writes the transition with its id, value, threshold and message', () => {
+  it('writes the transition with its id, value, threshold, message and both times', () => {
     expect(eventLine(base)).toBe(
       'event,site=site-1,device=tank.7,rule=lel-high,item=gas_leak,severity=critical,transition=open ' +
-        'event_id="ev-01J",value=27.5,threshold=25,message="LEL 27.5 % above 25 %" 1764000000123000000',
+        'event_id="ev-01J",value=27.5,threshold=25,message="LEL 27.5 % above 25 %",raised_at=1764000000123i,detected_at=1764000000123i 1764000000123000000',
     );
   });
 
   it('leaves out a null threshold and escapes the message', () => {
     expect(eventLine({ ...base, threshold: null, message: 'operator said "ok"\nline two \\ end' })).toBe(
       'event,site=site-1,device=tank.7,rule=lel-high,item=gas_leak,severity=critical,transition=open ' +
-        'event_id="ev-01J",value=27.5,message="operator said \\"ok\\"\\nline two \\\\ end" 1764000000123000000',
+        'event_id="ev-01J",value=27.5,message="operator said \\"ok\\"\\nline two \\\\ end",raised_at=1764000000123i,detected_at=1764000000123i 1764000000123000000',
     );
+  });
+
+  it('marks an event raised from late data with late=true and its detection time on the gateway clock', () => {
+    const line = eventLine({ ...base, detectedAt: TS + 7_200_000, late: true });
+    expect(line).toContain(',raised_at=1764000000123i,detected_at=1764007200123i,late=true 1764000000123000000');
   });
 });

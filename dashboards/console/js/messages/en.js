@@ -70,9 +70,11 @@ export default {
   'wall.unacked': 'Unacknowledged',
   'wall.overdue': 'Overdue',
   'wall.groupCount': '{n} events',
-  'wall.detected': 'detected {time}',
+  'wall.late': 'raised {raised}, received {received}',
 
   'badge.overdue': 'overdue',
+  'badge.late': 'late data',
+  'badge.lateTitle': 'Raised from readings the device sent late (buffered during an outage and re-sent)',
   'badge.suppressed': 'suppressed',
   'badge.suppressedTitle': 'Raised during maintenance',
 
@@ -149,7 +151,8 @@ export default {
   'event.fact.now': 'Value now',
   'event.fact.threshold': 'Level',
   'event.fact.raised': 'Raised',
-  'event.fact.detected': 'Detected by the device',
+  'event.fact.detected': 'Received by the gateway',
+  'event.lateNote': 'Raised {raised} by the readings’ own time, received {received}: the device re-sent buffered data. Overdue counts from when it was received.',
   'event.fact.acknowledged': 'Acknowledged',
   'event.fact.resolved': 'Resolved',
   'event.fact.closed': 'Closed',

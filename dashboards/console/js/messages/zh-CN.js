@@ -71,9 +71,11 @@ export default {
   'wall.unacked': '未确认',
   'wall.overdue': '超时',
   'wall.groupCount': '{n} 条告警',
-  'wall.detected': '设备检测于 {time}',
+  'wall.late': '发生于{raised}，接收于{received}',
 
   'badge.overdue': '超时未确认',
+  'badge.late': '补传数据',
+  'badge.lateTitle': '由设备补传的数据触发（断线期间缓存，恢复后重发）',
   'badge.suppressed': '已抑制',
   'badge.suppressedTitle': '在维护期间产生',
 
@@ -150,7 +152,8 @@ export default {
   'event.fact.now': '当前数值',
   'event.fact.threshold': '阈值',
   'event.fact.raised': '告警时间',
-  'event.fact.detected': '设备检测时间',
+  'event.fact.detected': '网关接收时间',
+  'event.lateNote': '按数据自身时间发生于{raised}，网关接收于{received}：设备补传了缓存数据。超时从接收时起算。',
   'event.fact.acknowledged': '确认时间',
   'event.fact.resolved': '解除时间',
   'event.fact.closed': '关闭时间',

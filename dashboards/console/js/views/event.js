@@ -3,8 +3,9 @@
 import { qs } from '../api.js';
 import { clear, errorBox, fmtTime, h, severityBadge, siteName, stateBadge } from '../dom.js';
 import { eventMessage, eventTitle, metricLabel, metricValue, unitOf } from '../format.js';
-import { fmtNumber, label, locale, t, timeZone } from '../i18n.js';
+import { fmtAgo, fmtNumber, label, locale, t, timeZone } from '../i18n.js';
 import { describeLevel } from '../levels.js';
+import { evidencePictures } from './evidence.js';
 
 const ROLES = ['viewer', 'operator', 'supervisor', 'admin'];
 const DISPOSITIONS = ['confirmed_violation', 'false_alarm', 'device_fault', 'rectified', 'duplicate', 'other'];
@@ -57,6 +58,7 @@ export function renderEvent(main, { api, me, live, sites, failed }, id) {
       event.metric ? h('section', { 'aria-labelledby': 'h-readings' }, h('h2', { id: 'h-readings' }, t('event.readings', { metric: metricLabel(event.metric), device: event.device })), chartBox, chartCaption) : null,
       ruleSection(event.ruleInfo),
       event.evidence.length ? evidenceSection(event.evidence) : null,
+      evidencePictures(api, event.evidence),
       timeline(event.transitions),
       auditSection(audit.records),
     ];
@@ -194,8 +196,8 @@ function header(e, sites) {
     ['value', e.metric ? metricValue(e.metric, e.value) : fmtNumber(e.value)],
     e.metric ? ['now', h('span', { id: 'value-now' }, '…')] : null,
     ['threshold', e.threshold === null ? '—' : e.metric ? metricValue(e.metric, e.threshold) : fmtNumber(e.threshold)],
-    e.detectedAt && e.detectedAt !== e.raisedAt ? ['detected', fmtTime(e.detectedAt)] : null,
     ['raised', fmtTime(e.raisedAt)],
+    e.late ? ['detected', fmtTime(e.detectedAt)] : null,
     ['acknowledged', fmtTime(e.acknowledgedAt)],
     ['resolved', fmtTime(e.resolvedAt)],
     ['closed', fmtTime(e.closedAt)],
@@ -213,9 +215,12 @@ function header(e, sites) {
       ' ',
       h('span', { id: 'event-state' }, stateBadge(e.state)),
       e.overdue ? h('span', { class: 'badge overdue-badge' }, t('badge.overdue')) : null,
+      e.late ? h('span', { class: 'badge late-badge', title: t('badge.lateTitle') }, t('badge.late')) : null,
       e.suppressed ? h('span', { class: 'badge muted-badge' }, t('badge.suppressedTitle')) : null,
     ),
     h('p', { class: 'message' }, eventMessage(e)),
+    // Raised from buffered data: say when it happened and when it could first be seen.
+    e.late ? h('p', { class: 'late-note', id: 'late-note' }, t('event.lateNote', { raised: fmtAgo(e.raisedAt), received: fmtAgo(e.detectedAt) })) : null,
     h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, t(`event.fact.${k}`)), h('dd', {}, v)])),
     h('p', { class: 'small muted' }, t('charts.zone', { zone: timeZone() })),
   );

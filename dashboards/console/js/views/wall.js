@@ -4,7 +4,7 @@
 import { qs } from '../api.js';
 import { clear, errorBox, fmtTime, h, select, SEVERITIES, severityBadge, siteName, stateBadge, STATES } from '../dom.js';
 import { eventMessage, eventTitle, metricValue } from '../format.js';
-import { fmtNumber, label, t, timeZone } from '../i18n.js';
+import { fmtAgo, fmtNumber, label, t, timeZone } from '../i18n.js';
 
 const PAGE = 100;
 const COUNTS_EVERY_MS = 1000;
@@ -215,12 +215,13 @@ export function renderWall(main, { api, live, sites, failed }) {
       cell(
         'raised',
         h('time', { datetime: new Date(e.raisedAt).toISOString() }, fmtTime(e.raisedAt)),
-        e.detectedAt && e.detectedAt !== e.raisedAt ? h('div', { class: 'small muted' }, t('wall.detected', { time: fmtTime(e.detectedAt) })) : null,
+        e.late ? h('div', { class: 'small muted late-note' }, t('wall.late', { raised: fmtAgo(e.raisedAt), received: fmtAgo(e.detectedAt) })) : null,
       ),
       cell(
         'event',
         h('a', { href: `#/events/${e.id}` }, eventTitle(e)),
         e.overdue ? h('span', { class: 'badge overdue-badge' }, t('badge.overdue')) : null,
+        e.late ? h('span', { class: 'badge late-badge', title: t('badge.lateTitle') }, t('badge.late')) : null,
         e.suppressed ? h('span', { class: 'badge muted-badge', title: t('badge.suppressedTitle') }, t('badge.suppressed')) : null,
         h('div', { class: 'small muted' }, eventMessage(e)),
       ),

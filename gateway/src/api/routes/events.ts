@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sectorSchema, SEVERITIES, severitySchema, type Severity } from '../../domain/index.js';
 import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, LifecycleError, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
-import { canSee, principal, requireSite } from '../auth.js';
+import { canSee, canSeeDepartment, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { decodePageCursor, encodePageCursor } from '../cursor.js';
@@ -54,8 +54,11 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
   const scoped = <Q extends { site?: string }>(req: Parameters<typeof principal>[0], q: Q) => {
     const p = principal(req);
     if (q.site) requireSite(p, q.site);
-    return { ...q, ...(p.sites ? { sites: p.sites } : {}) };
+    const departments = p.departments && deps.supervision ? { departments: { names: p.departments, items: deps.supervision.itemsOf(p.departments) } } : {};
+    return { ...q, ...(p.sites ? { sites: p.sites } : {}), ...departments };
   };
+  const canSeeEvent = (p: ReturnType<typeof principal>, e: { id: string; site: string; item: string }) =>
+    canSee(p, e.site) && canSeeDepartment(p, deps.events.departmentOf(e.id), deps.rules.item(e.item)?.department);
 
   app.get(
     '/api/events',
@@ -110,7 +113,7 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
     async (req) => {
       const event = deps.events.get(req.params.id);
       // Outside the caller's scope an event does not exist for them.
-      if (!event || !canSee(principal(req), event.site)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
+      if (!event || !canSeeEvent(principal(req), event)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
       const item = deps.rules.item(event.item);
       const levels = deps.rules.levels?.(event.rule, event.site, event.device);
       return {
@@ -150,8 +153,24 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
   };
   const visibleEvent = (req: { params: { id: string } } & Parameters<typeof principal>[0]) => {
     const e = deps.events.get(req.params.id);
-    if (!e || !canSee(principal(req), e.site)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
+    if (!e || !canSeeEvent(principal(req), e)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
   };
+
+  // 协同监管: hand an open or acknowledged event to another department, with a note (audited).
+  app.post(
+    '/api/events/:id/refer',
+    {
+      config: { role: 'operator' },
+      schema: { params: eventIdParams, body: z.object({ department: z.string().trim().min(1).max(200), note }).strict(), response: { 200: transitionResponse } },
+    },
+    async (req) => {
+      visibleEvent(req);
+      const refer = deps.actions.refer;
+      if (!refer || !deps.supervision) throw new ApiError('GW_NOT_FOUND', 'this gateway has no departments');
+      if (!deps.supervision.departments().includes(req.body.department)) throw new ApiError('GW_BAD_REQUEST', `body.department: "${req.body.department}" is not a department of the catalogue`);
+      return act(() => refer(req.params.id, principal(req), req.body.department, req.body.note), req.params.id);
+    },
+  );
 
   app.post(
     '/api/events/:id/acknowledge',

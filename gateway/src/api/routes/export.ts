@@ -14,7 +14,7 @@ const exportQuery = z
   })
   .strict();
 
-const COLUMNS = ['id', 'site', 'device', 'sector', 'item', 'rule', 'ruleVersion', 'severity', 'state', 'raisedAt', 'acknowledgedAt', 'resolvedAt', 'closedAt', 'secondsToAcknowledge', 'secondsToClose', 'disposition', 'suppressed', 'value', 'threshold', 'message'] as const;
+const COLUMNS = ['id', 'site', 'device', 'sector', 'item', 'rule', 'ruleVersion', 'severity', 'state', 'raisedAt', 'detectedAt', 'late', 'acknowledgedAt', 'resolvedAt', 'closedAt', 'secondsToAcknowledge', 'secondsToClose', 'disposition', 'suppressed', 'value', 'threshold', 'message'] as const;
 
 function row(e: SupervisionEvent) {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -29,11 +29,14 @@ function row(e: SupervisionEvent) {
     severity: e.severity,
     state: e.state,
     raisedAt: iso(e.raisedAt),
+    detectedAt: iso(e.detectedAt),
+    late: e.late,
     acknowledgedAt: iso(e.acknowledgedAt),
     resolvedAt: iso(e.resolvedAt),
     closedAt: iso(e.closedAt),
-    secondsToAcknowledge: e.acknowledgedAt === null ? null : (e.acknowledgedAt - e.raisedAt) / 1000,
-    secondsToClose: e.closedAt === null ? null : (e.closedAt - e.raisedAt) / 1000,
+    // Response times count from detectedAt, as overdue does: nobody could act before the gateway knew.
+    secondsToAcknowledge: e.acknowledgedAt === null ? null : (e.acknowledgedAt - e.detectedAt) / 1000,
+    secondsToClose: e.closedAt === null ? null : (e.closedAt - e.detectedAt) / 1000,
     disposition: e.disposition,
     suppressed: e.suppressed,
     value: e.value,

@@ -17,6 +17,9 @@ export const ruleRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
   );
 
   app.post('/api/rules/reload', { config: { role: 'admin' } }, async (_req, reply) => {
+    if (deps.rulesApprovalRequired) {
+      return reply.code(409).send({ error: { code: 'GW_CONFLICT', message: 'GATEWAY_RULES_APPROVAL=required: rules change only through an approved backtest (POST /api/rules/backtests/:id/apply)' } });
+    }
     const r = deps.rules.reload();
     if (r.ok) return r;
     // The old rule set stays in force; the answer lists every problem of the new one.

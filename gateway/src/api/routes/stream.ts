@@ -26,7 +26,9 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     const fromHeader = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
     const last = fromHeader ?? req.query.lastEventId;
     const sites = req.query.site ? [req.query.site] : p.sites;
-    const filter = { sites, severity: req.query.severity, minSeverity: req.query.minSeverity };
+    // A department-scoped caller gets its departments' items (events referred in later show in the list, not here).
+    const items = p.departments && deps.supervision ? deps.supervision.itemsOf(p.departments) : null;
+    const filter = { sites, items, severity: req.query.severity, minSeverity: req.query.minSeverity };
     const missed = last === undefined ? [] : deps.events.transitionsAfter(last, deps.clock() - CATCH_UP_MS, CATCH_UP_MAX);
 
     reply.hijack();

@@ -9,12 +9,16 @@ export {
   nanos,
   telemetryLine,
   telemetryLines,
+  telemetryParts,
+  joinTelemetry,
+  type TelemetryParts,
   detectionLines,
   eventLine,
   type TelemetryReading,
   type DetectionInput,
   type EventLineInput,
 } from './line-protocol.js';
+export { createPointTimes, createTelemetryLines, type PointTimes } from './point-times.js';
 export {
   createInfluxWriter,
   routeInfluxClientLog,
@@ -35,6 +39,7 @@ export {
   type QueryOptions,
   type QueryParams,
 } from './query.js';
+export { streamRecorded, type RecordedPoint, type RecordedTelemetry, type RecordedDetection, type RecordedStreamOptions } from './recorded.js';
 export { detectInfluxApi, pingInflux, apiOfVersion, type InfluxPing } from './version.js';
 export {
   startPrivateInfluxd,

@@ -7,15 +7,19 @@
  * by six digits. Nothing here reads the clock, so replaying the same input writes the same
  * points, which InfluxDB stores once (same series + same time = same point).
  *
- *   telemetry,site=<site>,device=<device>,sector=<sector> <metric>=<float>[,...][,flags="<metric>:<flag> ..."][,skewed=true] <ts>
+ *   telemetry,site=<site>,device=<device>,sector=<sector> <metric>=<float>[,...][,flags="<metric>:<flag> ..."][,skewed=true][,late=true] <ts>
  *     One line per message: the readings of one message share (site, device, sector, ts)
  *     and become the fields of one point; the field key is the metric name.
  *     Invalid values (HJ 212 data flag other than N/S) are stored under their metric like
  *     any other; the string field `flags` lists them, space separated, as `<metric>:<flag>`
  *     (the reading's `flag` when it carries one, else `invalid`), and is absent when all
- *     values are valid. `skewed=true` (boolean) marks a message whose own `ts` was missing
- *     or outside the allowed clock skew, so that the arrival time was used; absent otherwise.
+ *     values are valid. `skewed=true` (boolean) marks a message whose own `ts` lay too far in
+ *     the future, so that the arrival time was used; `late=true` one stored at its own time
+ *     older than the skew window (buffered data re-sent); each is absent otherwise.
  *     Quality never goes into a tag: a tag would split one metric into several series.
+ *     The time is the ms event time plus a nanosecond offset (point-times.ts): 0 for the
+ *     first message of a series in a millisecond, 1, 2... for further ones, so a burst in one
+ *     millisecond keeps every message; a repeat of a device-timed message keeps its offset.
  *
  *   detection,site=<site>,device=<device>,camera=<camera>,type=<type> confidence=<float>[,snapshot="<ref>"] <ts>
  *     One line per detection. Two detections with the same camera, type and ms in one
@@ -23,8 +27,10 @@
  *     n nanoseconds later, so both are kept and a replay writes the identical points again.
  *
  *   event,site=<site>,device=<device>,rule=<rule>,item=<item>,severity=<severity>,transition=<transition>
- *       event_id="<id>",value=<float>[,threshold=<float>],message="<text>" <at>
- *     One line per event transition; `threshold` is absent when the rule has none.
+ *       event_id="<id>",value=<float>[,threshold=<float>],message="<text>",raised_at=<ms>i,detected_at=<ms>i[,late=true] <at>
+ *     One line per event transition; `threshold` is absent when the rule has none. `raised_at`
+ *     is the event's raise time (event time of its readings), `detected_at` the gateway clock
+ *     when this transition was recorded; `late=true` marks an event raised from late data.
  *
  * Escaping (InfluxDB line protocol reference, checked against influxd 1.6.7):
  *   measurement: `,` and space;  tag keys, tag values, field keys: `,`, `=` and space;
@@ -94,28 +100,52 @@ export function nanos(ms: number, offsetNs = 0): string {
 }
 
 // Field keys of the telemetry line itself; a metric with one of these names would clash.
-const RESERVED_FIELDS = new Set(['flags', 'skewed']);
+const RESERVED_FIELDS = new Set(['flags', 'skewed', 'late']);
 
 /** A telemetry reading as the line builder needs it; `flag` is the HJ 212 data flag when known. */
-export type TelemetryReading = Pick<Reading, 'site' | 'device' | 'sector' | 'metric' | 'value' | 'ts' | 'skewed' | 'valid'> & {
+export type TelemetryReading = Pick<Reading, 'site' | 'device' | 'sector' | 'metric' | 'value' | 'ts' | 'skewed' | 'valid' | 'late' | 'arrival'> & {
   flag?: string;
 };
+
+/** The parts of a telemetry line: `data` is what the message said (values and flags), `marks` how its time was taken. */
+export interface TelemetryParts {
+  series: string;
+  data: string;
+  marks: string;
+  ts: number;
+  /** The time is the arrival time: the message names no time of its own to be repeated. */
+  arrival: boolean;
+}
 
 /**
  * The one line of a telemetry message. All readings must share site, device, sector and ts
  * (ingest decodes one message into such a group); anything else is a programming error.
+ * `offsetNs` (0..999,999) keeps messages of one series and millisecond apart (point-times.ts).
  */
-export function telemetryLine(readings: readonly TelemetryReading[]): string {
+export function telemetryLine(readings: readonly TelemetryReading[], offsetNs = 0): string {
+  return joinTelemetry(telemetryParts(readings), offsetNs);
+}
+
+/** A line from its parts and a nanosecond offset. */
+export function joinTelemetry(p: TelemetryParts, offsetNs: number): string {
+  return `${p.series} ${p.data}${p.marks} ${nanos(p.ts, offsetNs)}`;
+}
+
+export function telemetryParts(readings: readonly TelemetryReading[]): TelemetryParts {
   const first = readings[0];
   if (first === undefined) throw new RangeError('telemetryLine: no readings');
   let fields = '';
   let flags = '';
   let skewed = false;
+  let late = false;
+  let arrival = false;
   for (const r of readings) {
     if (r.site !== first.site || r.device !== first.device || r.sector !== first.sector || r.ts !== first.ts) {
       throw new RangeError('telemetryLine: readings of one line must share site, device, sector and ts');
     }
-    if (r.skewed) skewed = true;
+    if (r.skewed) skewed = arrival = true;
+    if (r.arrival) arrival = true;
+    if (r.late) late = true;
     if (!Number.isFinite(r.value) || RESERVED_FIELDS.has(r.metric)) {
       flags += `${flags === '' ? '' : ' '}${r.metric}:${RESERVED_FIELDS.has(r.metric) ? 'reserved' : 'nonfinite'}`;
       continue;
@@ -124,11 +154,13 @@ export function telemetryLine(readings: readonly TelemetryReading[]): string {
     if (!r.valid) flags += `${flags === '' ? '' : ' '}${r.metric}:${r.flag ?? 'invalid'}`;
   }
   if (flags !== '') fields += `${fields === '' ? '' : ','}flags=${quoteString(flags)}`;
-  if (skewed) fields += ',skewed=true';
-  return (
-    `${MEASUREMENT.telemetry}${tag('site', first.site)}${tag('device', first.device)}${tag('sector', first.sector)}` +
-    ` ${fields} ${nanos(first.ts)}`
-  );
+  return {
+    series: `${MEASUREMENT.telemetry}${tag('site', first.site)}${tag('device', first.device)}${tag('sector', first.sector)}`,
+    data: fields,
+    marks: (skewed ? ',skewed=true' : '') + (late ? ',late=true' : ''),
+    ts: first.ts,
+    arrival,
+  };
 }
 
 /** Telemetry lines for readings of any number of messages, one line per (site, device, sector, ts). */
@@ -180,6 +212,12 @@ export interface EventLineInput {
   message: string;
   /** ms since epoch */
   at: number;
+  /** The event's raise time (event time, ms). */
+  raisedAt: number;
+  /** The gateway clock when this transition was recorded (ms). */
+  detectedAt: number;
+  /** The event was raised from late data. */
+  late: boolean;
 }
 
 /** One line per event transition. */
@@ -187,7 +225,8 @@ export function eventLine(e: EventLineInput): string {
   let fields = `event_id=${quoteString(e.eventId)}`;
   if (Number.isFinite(e.value)) fields += `,value=${float(e.value)}`;
   if (e.threshold !== null && Number.isFinite(e.threshold)) fields += `,threshold=${float(e.threshold)}`;
-  fields += `,message=${quoteString(e.message)}`;
+  fields += `,message=${quoteString(e.message)},raised_at=${Math.trunc(e.raisedAt)}i,detected_at=${Math.trunc(e.detectedAt)}i`;
+  if (e.late) fields += ',late=true';
   return (
     `${MEASUREMENT.event}${tag('site', e.site)}${tag('device', e.device)}${tag('rule', e.rule)}${tag('item', e.item)}` +
     `${tag('severity', e.severity)}${tag('transition', e.transition)} ${fields} ${nanos(e.at)}`

@@ -1,0 +1,15 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps.js';
+
+export const payloadProfileRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+  app.get('/api/payload-profiles', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ profiles: z.array(z.string()) }) } } }, async () => ({ profiles: deps.payloadProfiles?.ids() ?? [] }));
+
+  app.post('/api/payload-profiles/reload', { config: { role: 'admin' } }, async (_req, reply) => {
+    if (!deps.payloadProfiles) return { ok: true, profiles: [] };
+    const r = deps.payloadProfiles.reload();
+    if (r.ok) return r;
+    // The profiles in force stay; the answer names each broken file and why.
+    return reply.code(422).send({ error: { code: 'GW_PROFILES_INVALID', message: `the payload profiles have ${r.problems.length} problem(s); the profiles in force are unchanged`, problems: r.problems } });
+  });
+};
