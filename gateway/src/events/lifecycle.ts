@@ -8,8 +8,8 @@ import type { EventState, TransitionType } from './schema.js';
 type Next = EventState | null;
 
 export const LIFECYCLE: Readonly<Record<EventState, Partial<Record<TransitionType, Next>>>> = {
-  open: { escalated: 'open', acknowledged: 'acknowledged', commented: 'open', overdue: 'open', resolved: 'resolved' },
-  acknowledged: { escalated: 'acknowledged', acknowledged: null, commented: 'acknowledged', resolved: 'resolved' },
+  open: { escalated: 'open', acknowledged: 'acknowledged', commented: 'open', overdue: 'open', resolved: 'resolved', referred: 'open' },
+  acknowledged: { escalated: 'acknowledged', acknowledged: null, commented: 'acknowledged', resolved: 'resolved', referred: 'acknowledged' },
   resolved: { commented: 'resolved', closed: 'closed' },
   closed: { commented: 'closed' },
 };
@@ -19,6 +19,7 @@ const REFUSAL: Partial<Record<TransitionType, string>> = {
   acknowledged: 'acknowledged',
   resolved: 'resolved',
   closed: 'closed (only a resolved event can be closed)',
+  referred: 'referred',
 };
 
 /** The states in which an event is unresolved: the engine may still escalate or resolve it. */

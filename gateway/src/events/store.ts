@@ -306,7 +306,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
   // Referral (协同监管): the event goes to another department's list; who had it is in the audit row.
   const referTx = db.transaction((id: string, actor: string, department: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'referred');
+    allowed(row, 'referred');
     const from = (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null }).department;
     db.prepare('UPDATE events SET department = ?, updated_at = ? WHERE id = ?').run(department, at, id);
     return record(row, 'referred', at, actor, note, row.severity as Severity, row.value, { department, from });
