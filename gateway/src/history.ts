@@ -130,7 +130,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   }
   const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, drops, dir: outboxDir, logger: log });
   forwarder.start();
-  connect().catch((err) => log.warn({ err: (err as Error).message, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
+  connect().catch((err) => log.warn({ err, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
 
   return {
     enabled: true,

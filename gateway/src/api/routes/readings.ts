@@ -49,7 +49,7 @@ export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
       try {
         series = await deps.readings.readings({ ...req.query, since, until });
       } catch (err) {
-        req.log.warn({ err: (err as Error).message }, 'readings query failed');
+        req.log.warn({ err }, 'readings query failed');
         throw new ApiError('GW_UPSTREAM', `InfluxDB did not answer the query: ${(err as Error).message}`);
       }
       return { site: req.query.site, metric: req.query.metric, since, until, series };
