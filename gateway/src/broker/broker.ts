@@ -4,6 +4,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
+import { commandsTopic, devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
@@ -182,7 +183,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         counters.protocolErrors.inc({ reason: 'topic_too_long' });
         return callback(new Error(`topic longer than ${limits.maxTopicLength} characters`));
       }
-      const prefix = `sites/${device.site}/devices/${device.device}/`;
+      const prefix = devicePrefix(device.site, device.device);
       if (!packet.topic.startsWith(prefix)) {
         counters.aclDenied.inc({ action: 'publish' });
         logger.warn({ device: device.device, topic: packet.topic.slice(0, 200) }, 'publish outside the device topic refused');
@@ -207,7 +208,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         return callback(null, sub);
       }
       const device = devices.get(client);
-      const own = device ? `sites/${device.site}/devices/${device.device}/commands` : undefined;
+      const own = device ? commandsTopic(device.site, device.device) : undefined;
       if (own && (sub.topic === `${own}/#` || sub.topic === own || sub.topic.startsWith(`${own}/`))) {
         return callback(null, sub);
       }
