@@ -99,7 +99,6 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   const journal = await openJournal(outboxDir);
   // Offsets that keep messages of one device in one millisecond apart (storage/influx/point-times.ts).
   const telemetryLine = createTelemetryLines();
-  const drops: { listener?: (lines: string[], reason: DropReason) => void } = {};
 
   // InfluxDB may be down when the gateway starts: the connection is made on first need and
   // retried by the forwarder, while readings keep going into the outbox.
@@ -119,7 +118,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
         password: config.INFLUX_PASSWORD,
       };
       if (api === 'v1') await ensureDatabase(conn);
-      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, onDropped: (lines, reason) => drops.listener?.(lines, reason) });
+      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT });
       log.info({ url: influxUrl, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
       return { writer, query: createInfluxQuery(conn) };
     })().catch((err) => {
@@ -128,7 +127,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
     });
     return connected;
   }
-  const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, drops, dir: outboxDir, logger: log });
+  const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, dir: outboxDir, logger: log });
   forwarder.start();
   connect().catch((err) => log.warn({ err, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
 

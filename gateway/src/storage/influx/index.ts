@@ -29,6 +29,7 @@ export {
   type InfluxWriter,
   type InfluxWriterConfig,
   type InfluxWriterStats,
+  type FlushOutcome,
 } from './writer.js';
 export {
   createInfluxQuery,
