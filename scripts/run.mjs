@@ -45,9 +45,14 @@ function build() {
   process.stderr.write(`Compiled in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
 }
 
+if (process.argv[2] === '--build') {
+  // `node scripts/run.mjs --build`: compile if stale, start nothing (the bench uses it).
+  if (stale()) build();
+  process.exit(0);
+}
 const entry = process.argv[2];
 if (!entry || !entry.endsWith('.ts')) {
-  process.stderr.write('usage: node scripts/run.mjs <entry.ts> [args...]   (e.g. gateway/src/main.ts)\n');
+  process.stderr.write('usage: node scripts/run.mjs <entry.ts> [args...]   (e.g. gateway/src/main.ts)\n       node scripts/run.mjs --build      (compile into dist/ if a source changed, start nothing)\n');
   process.exit(2);
 }
 if (process.env.GATEWAY_SKIP_BUILD !== '1' && stale()) build();

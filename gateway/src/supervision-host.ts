@@ -110,8 +110,11 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
     profiles,
     inspections,
     risk: riskService,
-    /** Scores every site now (also done every GATEWAY_RISK_INTERVAL). */
-    evaluateRisk: () => evaluate(),
+    /** Scores every site now (also done every GATEWAY_RISK_INTERVAL); a pass already running is waited for, then a fresh one runs. */
+    async evaluateRisk() {
+      await running;
+      return evaluate();
+    },
     start() {
       riskService.watch();
       const t1 = setInterval(evaluate, deps.riskIntervalMs);

@@ -1,5 +1,6 @@
 // What the scenarios share: the bench fleet (a generated registry with plain secrets), the
 // gateway and the bare-aedes baseline as child processes, and load generators.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,8 @@ export interface BenchOptions {
   influxUrl: string;
   /** Echo child output (debugging). */
   verbose: boolean;
+  /** Run the gateway's sources through tsx instead of the compiled dist/ that npm start runs. */
+  tsx: boolean;
   log(line: string): void;
 }
 
@@ -47,13 +50,26 @@ export interface GatewayChild {
   stop(): Promise<void>;
 }
 
-/** The gateway (gateway/src/main.ts through gateway-child.ts) in its own process. */
+/**
+ * Compiles dist/ when a source is newer (as `npm start` does), so the bench measures what
+ * `npm start` runs; with --tsx the bench runs the sources instead and this is skipped.
+ */
+export function ensureCompiled(o: BenchOptions): void {
+  if (o.tsx) return;
+  const r = spawnSync(process.execPath, [resolve('scripts/run.mjs'), '--build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('could not compile the gateway into dist/ (scripts/run.mjs --build)');
+}
+
+/** The gateway (what `npm start` runs, through gateway-child.mjs) in its own process. */
 export async function startGatewayChild(o: BenchOptions, fleet: Fleet, database: string, extra: { cpuProf?: boolean; env?: Record<string, string> } = {}): Promise<GatewayChild> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  const child = spawnTs('test/bench/gateway-child.ts', {
-    nodeArgs: ['--expose-gc', ...(extra.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.workDir}`] : [])],
+  ensureCompiled(o);
+  const child = spawnTs('test/bench/gateway-child.mjs', {
+    nodeArgs: ['--expose-gc', '--enable-source-maps', ...(extra.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.workDir}`] : [])],
     echo: o.verbose,
+    tsx: o.tsx,
     env: {
+      ...(o.tsx ? { BENCH_GATEWAY_MAIN: 'gateway/src/main.ts' } : {}),
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_MQTT_PORT: '0',
       GATEWAY_HTTP_PORT: '0',
@@ -106,7 +122,7 @@ export interface AedesChild {
 }
 
 export async function startAedesChild(o: BenchOptions): Promise<AedesChild> {
-  const child = spawnTs('test/bench/aedes-child.ts', { nodeArgs: ['--expose-gc'], echo: o.verbose });
+  const child = spawnTs('test/bench/aedes-child.mjs', { nodeArgs: ['--expose-gc'], echo: o.verbose });
   const m = await child.waitFor(/aedes ready: MQTT on port (\d+)/, 60_000);
   return {
     child,

@@ -32,6 +32,18 @@ export interface LatencyLevel {
   sse: LatencyStats;
   mqtt: LatencyStats;
   gatewayCores: number;
+  /** The gateway's event loop during the probes (perf_hooks histogram) and its GC pauses: what the tail is made of. */
+  loop: LoopFigures;
+}
+
+export interface LoopFigures {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
 }
 
 export interface LatencyResult {
@@ -118,6 +130,7 @@ export async function runLatency(o: BenchOptions, fleet: Fleet): Promise<Latency
       );
       await sleep(o.quick ? 1000 : 2000);
       const meter = cpuMeter(gw.child.pid);
+      await gw.child.request({ type: 'loop-start' }, 'loop-started', 10_000);
       const sseLat: number[] = [];
       const mqttLat: number[] = [];
       let sseTimeouts = 0;
@@ -143,6 +156,7 @@ export async function runLatency(o: BenchOptions, fleet: Fleet): Promise<Latency
         await sleep(10 + Math.random() * 20);
       }
       const cpu = meter.stop();
+      const loop = await gw.child.request<LoopFigures>({ type: 'loop-stop' }, 'loop', 10_000);
       load.process.send({ type: 'stop' });
       const bg = await publishing;
       const level: LatencyLevel = {
@@ -152,9 +166,10 @@ export async function runLatency(o: BenchOptions, fleet: Fleet): Promise<Latency
         sse: stats(sseLat, sseTimeouts),
         mqtt: stats(mqttLat, mqttTimeouts),
         gatewayCores: Math.round(cpu.cores * 100) / 100,
+        loop: { p50: loop.p50, p99: loop.p99, p999: loop.p999, max: loop.max, gcCount: loop.gcCount, gcTotalMs: loop.gcTotalMs, gcMaxMs: loop.gcMaxMs },
       };
       levels.push(level);
-      o.log(`  ${rate}/s: SSE p50 ${level.sse.p50} p99 ${level.sse.p99} max ${level.sse.max} ms; MQTT p50 ${level.mqtt.p50} p99 ${level.mqtt.p99} max ${level.mqtt.max} ms (background ${level.backgroundAchieved}/s)`);
+      o.log(`  ${rate}/s: SSE p50 ${level.sse.p50} p99 ${level.sse.p99} max ${level.sse.max} ms; MQTT p50 ${level.mqtt.p50} p99 ${level.mqtt.p99} max ${level.mqtt.max} ms (background ${level.backgroundAchieved}/s); event loop delay p99 ${loop.p99} max ${loop.max} ms, ${loop.gcCount} GCs, longest ${loop.gcMaxMs} ms`);
       await sleep(500);
     }
     await load.request({ type: 'disconnect' }, 'disconnected');

@@ -30,6 +30,8 @@ export type LoadRequest =
       durationMs: number;
       maxMessages: number;
       metric: string;
+      /** Further metrics in each message (aux_01, aux_02, ...: no rule reads them), as loggers send several at once. */
+      extraMetrics?: number;
       /** Values are drawn uniformly from [lo, hi): keep them below every rule's level. */
       lo: number;
       hi: number;
@@ -117,12 +119,14 @@ async function connectAll(req: Extract<LoadRequest, { type: 'connect' }>) {
   send({ type: 'connected', connected: opened.length, failed, firstError, ms: performance.now() - t0 });
 }
 
-function payload(c: Conn, metric: string, lo: number, hi: number): string {
+function payload(c: Conn, metric: string, lo: number, hi: number, extra = 0): string {
   // One point per device and millisecond in InfluxDB: timestamps must not repeat per device.
   const ts = Math.max(Date.now(), c.lastTs + 1);
   c.lastTs = ts;
-  const v = Math.round((lo + Math.random() * (hi - lo)) * 10) / 10;
-  return `{"ts":${ts},"metrics":{"${metric}":${v}}}`;
+  const value = () => Math.round((lo + Math.random() * (hi - lo)) * 10) / 10;
+  let metrics = `"${metric}":${value()}`;
+  for (let i = 1; i <= extra; i++) metrics += `,"aux_${String(i).padStart(2, '0')}":${value()}`;
+  return `{"ts":${ts},"metrics":{${metrics}}}`;
 }
 
 function publish(req: Extract<LoadRequest, { type: 'publish' }>): Promise<PublishResult> {
@@ -151,7 +155,7 @@ function publish(req: Extract<LoadRequest, { type: 'publish' }>): Promise<Publis
       sent++;
       c.inflight++;
       const at = performance.now();
-      c.client.publish(c.topic, payload(c, req.metric, req.lo, req.hi), { qos: 1 }, (err) => {
+      c.client.publish(c.topic, payload(c, req.metric, req.lo, req.hi, req.extraMetrics), { qos: 1 }, (err) => {
         c.inflight--;
         if (err) errors++;
         else {

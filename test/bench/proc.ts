@@ -3,7 +3,7 @@
 // pool doing fdatasync, V8's GC helpers) and resident memory from /proc/<pid>/status.
 // The gateway, the baseline broker and the load generators each run in a process of their
 // own, so the CPU of one is never counted against another.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -90,6 +90,8 @@ export interface SpawnOptions {
   nodeArgs?: string[];
   /** Echo the child's output on this process's stderr (debugging). */
   echo?: boolean;
+  /** Load a .mjs module through tsx too (it imports TypeScript). */
+  tsx?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -98,19 +100,34 @@ process.once('exit', () => {
   for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-/** Runs a TypeScript module in its own node (`node --import tsx`), with an IPC channel. */
+/**
+ * Runs a module in its own node with an IPC channel: a TypeScript module through tsx
+ * (`node --import tsx`), a plain .mjs one without a loader (what is measured stays what runs).
+ */
 export function spawnTs(module: string, opts: SpawnOptions = {}): Child {
+  const loader = module.endsWith('.ts') || opts.tsx ? ['--import', 'tsx'] : [];
   const child = fork(resolve(module), opts.args ?? [], {
-    execArgv: ['--import', 'tsx', ...(opts.nodeArgs ?? [])],
+    execArgv: [...loader, ...(opts.nodeArgs ?? [])],
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  return supervise(child, module, opts.echo);
+}
+
+/** Runs another program (the peers: Mosquitto, Node-RED), without IPC: `request` and `message` are not for it. */
+export function spawnProgram(command: string, args: string[], opts: { env?: Record<string, string>; cwd?: string; echo?: boolean } = {}): Child {
+  const child = spawn(command, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`cannot start ${command}`);
+  return supervise(child, command, opts.echo);
+}
+
+function supervise(child: ChildProcess, module: string, echo: boolean | undefined): Child {
   live.add(child);
   let out = '';
   const onData = (d: Buffer) => {
     out += d.toString();
     if (out.length > 1_000_000) out = out.slice(-500_000);
-    if (opts.echo) process.stderr.write(d);
+    if (echo) process.stderr.write(d);
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);

@@ -9,7 +9,7 @@ import { canonicalJson, hashOf, sha256Hex } from './canonical.js';
 import { computeDraw, DrawError, type Draw } from './draw.js';
 import { EXPORT_FORMAT, type Outcome, type PlanExport } from './export.js';
 import { freezePool, type FreezeInput } from './freeze.js';
-import { policyVersion, type InspectionPolicy } from './policy.js';
+import { PolicyError, policyVersion, type InspectionPolicy } from './policy.js';
 import { planParamsSchema, type PlanParams, type Pool } from './pool.js';
 import { conclusionOf, type InspectionRecord, type VisitRecord } from './records.js';
 
@@ -170,6 +170,15 @@ export function createInspections(deps: InspectionsDeps) {
     markOverdue: db.prepare('UPDATE inspection_records SET overdue_at = ? WHERE id = ?'),
   };
 
+  const policy = (): InspectionPolicy => {
+    try {
+      return deps.policy();
+    } catch (err) {
+      if (err instanceof PolicyError) throw new InspectionError('conflict', `the inspection policy cannot be used: ${err.message}`);
+      throw err;
+    }
+  };
+
   const auditPlan = (plan: string, type: string, at: number, actor: string, note: string | null, detail: unknown, site = 'gateway') =>
     audit.append({ kind: 'inspection', eventId: null, windowId: plan, site, device: null, type, at, actor, note, severity: null, value: null, detail });
 
@@ -180,9 +189,9 @@ export function createInspections(deps: InspectionsDeps) {
   }
 
   const createTx = db.transaction((input: NewPlan, actor: string): Plan => {
-    const policy = deps.policy();
+    const inForce = policy();
     for (const d of input.departments) {
-      if (!policy.departments.some((p) => p.department === d)) throw new InspectionError('bad_request', `body.departments: the inspection policy has no entry for "${d}"`);
+      if (!inForce.departments.some((p) => p.department === d)) throw new InspectionError('bad_request', `body.departments: the inspection policy has no entry for "${d}"`);
     }
     const at = deps.clock();
     const id = `plan-${day(at).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
@@ -213,12 +222,12 @@ export function createInspections(deps: InspectionsDeps) {
     const row = requirePlan(id);
     if (row.state !== 'committed') throw new InspectionError('conflict', `plan ${id} was drawn at ${new Date(row.drawn_at!).toISOString()}; a plan is drawn once`);
     const params = JSON.parse(row.params) as PlanParams;
-    const policy = deps.policy();
+    const inForce = policy();
     const src = deps.sources();
     const pool = freezePool({ ...src, sites: src.sites.map((s) => ({ ...s, riskLevel: deps.riskLevel?.(s.id) ?? s.riskLevel })), params, history: history() });
     let draw: Draw;
     try {
-      draw = computeDraw(row.seed, pool, policy, params);
+      draw = computeDraw(row.seed, pool, inForce, params);
     } catch (err) {
       if (err instanceof DrawError) throw new InspectionError('conflict', err.message);
       throw err;
@@ -226,8 +235,8 @@ export function createInspections(deps: InspectionsDeps) {
     const at = deps.clock();
     const poolHash = hashOf(pool);
     const drawHash = sha256Hex(canonicalJson(draw));
-    const version = policyVersion(policy);
-    q.setDrawn.run({ id, policy: JSON.stringify(policy), policyVersion: version, pool: JSON.stringify(pool), poolHash, draw: JSON.stringify(draw), drawHash, at, by: actor });
+    const version = policyVersion(inForce);
+    q.setDrawn.run({ id, policy: JSON.stringify(inForce), policyVersion: version, pool: JSON.stringify(pool), poolHash, draw: JSON.stringify(draw), drawHash, at, by: actor });
     // The reveal, with the hashes of what the draw used.
     auditPlan(id, 'plan_drawn', at, actor, null, { seed: row.seed, seedHash: row.seed_hash, policyVersion: version, poolHash, drawHash, visits: draw.visits.map((v) => v.site) });
     return toPlan(requirePlan(id));

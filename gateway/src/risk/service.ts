@@ -1,8 +1,9 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { riskLevelRank, type CreditGrade, type RiskLevel, type Sector, type Severity } from '../domain/index.js';
 import type { AppliedTransition, EventStore } from '../events/index.js';
 import type { Logger } from '../observability/index.js';
+import { projectRoot } from '../project-root.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
 import { computeRisk, type RiskInput, type RiskScore } from './compute.js';
@@ -59,7 +60,11 @@ const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
  */
 export function createRiskService(deps: RiskServiceDeps) {
   const log = deps.logger.child({ module: 'risk' });
-  let model = loadRiskModel(deps.modelPath);
+  // A rules directory without a risk model (a custom rule set) gets the shipped one, said once.
+  const shipped = join(projectRoot(), 'rules', 'risk.yaml');
+  if (!existsSync(deps.modelPath) && existsSync(shipped)) log.warn({ path: deps.modelPath, using: shipped }, 'no risk model in the rules directory; using the shipped one');
+  const path = existsSync(deps.modelPath) || !existsSync(shipped) ? deps.modelPath : shipped;
+  let model = loadRiskModel(path);
   const latest = new Map<string, RiskScore>();
   const q = {
     get: deps.db.prepare('SELECT level FROM risk_levels WHERE site = ?'),
@@ -70,7 +75,7 @@ export function createRiskService(deps: RiskServiceDeps) {
 
   function reload(): { ok: true; version: string } | { ok: false; problems: string[] } {
     try {
-      model = loadRiskModel(deps.modelPath);
+      model = loadRiskModel(path);
       log.info({ version: model.version }, 'risk model loaded');
       return { ok: true, version: model.version };
     } catch (err) {

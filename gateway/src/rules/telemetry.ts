@@ -32,6 +32,8 @@ function transition(
     threshold,
     at: reading.ts,
     message,
+    // The HJ 212 frame behind the deciding reading, by its SHA-256 (measurement hj212_frame).
+    ...(reading.frame !== undefined && type !== 'resolved' ? { evidence: [{ ts: reading.ts, confidence: 1, frame: reading.frame }] } : {}),
   };
 }
 
@@ -258,10 +260,12 @@ function bind(rules: CompiledRules, dev: DeviceState, series: SeriesState, readi
 export function stepReading(rules: CompiledRules, dev: DeviceState, reading: Reading, out: RuleTransition[]): void {
   // Flagged values (fault, maintenance, calibration) are stored, never compared (DOMAIN.md 1.5).
   if (!reading.valid) return;
-  let series: SeriesState | undefined = dev.series.get(reading.metric);
+  // Minute, hourly and daily values of a metric are series of their own (they interleave in time).
+  const seriesKey = reading.interval === undefined || reading.interval === 'rt' ? reading.metric : `${reading.metric}@${reading.interval}`;
+  let series: SeriesState | undefined = dev.series.get(seriesKey);
   if (series === undefined) {
     series = { lastTs: -Infinity, prevTs: NaN, prevValue: NaN, rules: null, shared: null, states: [] };
-    dev.series.set(reading.metric, series);
+    dev.series.set(seriesKey, series);
   }
   const ts = reading.ts;
   // RULES.md: a reading older than the last evaluated one of the same device and metric is not evaluated.

@@ -97,26 +97,31 @@ describe('risk early warning (virtual time)', () => {
   });
 });
 
+/** A service on its own database with no events, for the model-file tests. */
+function standalone(dir: string, modelPath: string) {
+  const db = openStateDb(dir);
+  return createRiskService({
+    modelPath,
+    clock: () => now,
+    db,
+    events: createEventStore(db),
+    logger: createLogger('error', new Writable({ write: (_c, _e, cb) => cb() })),
+    sites: () => [site],
+    offlineRules: () => new Set(),
+    overdueLimits: {},
+    inspections: () => [],
+    history: noHistory,
+    raise: () => null,
+  });
+}
+
 describe('risk model reload', () => {
   it('takes a valid new model with a new version and keeps the old one when the file is invalid', async () => {
     const { copyFileSync, readFileSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(join(tmpdir(), 'risk-model-'));
     const path = join(dir, 'risk.yaml');
     copyFileSync(resolve('rules/risk.yaml'), path);
-    const db = openStateDb(dir);
-    const svc = createRiskService({
-      modelPath: path,
-      clock: () => now,
-      db,
-      events: createEventStore(db),
-      logger: createLogger('error', new Writable({ write: (_c, _e, cb) => cb() })),
-      sites: () => [site],
-      offlineRules: () => new Set(),
-      overdueLimits: {},
-      inspections: () => [],
-      history: noHistory,
-      raise: () => null,
-    });
+    const svc = standalone(dir, path);
     const v1 = svc.model().version;
     writeFileSync(path, readFileSync(path, 'utf8').replace('creditGrade: { A: 0, B: 5, C: 12, D: 20, unrated: 12 }', 'creditGrade: { A: 0, B: 5, C: 12, D: 30, unrated: 12 }'));
     expect(svc.reload()).toMatchObject({ ok: true });
@@ -126,5 +131,14 @@ describe('risk model reload', () => {
     const refused = svc.reload();
     expect(refused.ok).toBe(false);
     expect(svc.model().creditGrade.D).toBe(30);
+  });
+});
+
+describe('a rules directory without a risk model', () => {
+  it('scores with the shipped model rather than failing to start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-none-'));
+    const svc = standalone(dir, join(dir, 'risk.yaml'));
+    expect(svc.model().levels.red).toBe(75);
+    expect((await svc.evaluateSite(site, now)).level).toBe('blue');
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SupervisionEvent } from '../../events/index.js';
-import { principal, requireSite } from '../auth.js';
+import { canSeeDepartment, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { idParam, timeParam } from '../query.js';
 
@@ -65,6 +65,8 @@ export const exportRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     for (;;) {
       const page = deps.events.list({ ...filter, limit: 1000, ...(before ? { before } : {}) });
       for (const e of page) {
+        // A department-scoped caller exports only what it may list (issue 16).
+        if (p.departments && !canSeeDepartment(p, deps.events.departmentOf(e.id), deps.rules.item(e.item)?.department)) continue;
         const r = row(e);
         lines.push(req.query.format === 'csv' ? COLUMNS.map((c) => csvCell(r[c])).join(',') : JSON.stringify(r));
       }

@@ -1,12 +1,12 @@
 // Baseline broker: bare aedes 1.2 on 127.0.0.1, no authentication, no hooks, TCP_NODELAY as the
-// gateway sets it. Prints "aedes ready: MQTT on port N"; stops on SIGTERM. Same IPC GC hook
-// as gateway-child.ts, so both are measured the same way.
+// gateway sets it. Prints "aedes ready: MQTT on port N"; stops on SIGTERM. Same IPC GC hook as
+// gateway-child.mjs, and plain JavaScript like it, so both are measured the same way.
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 
-process.on('message', (m: { type?: string }) => {
+process.on('message', (m) => {
   if (m?.type !== 'gc') return;
-  const g = (globalThis as { gc?: () => void }).gc;
+  const g = globalThis.gc;
   g?.();
   g?.();
   const mem = process.memoryUsage();
@@ -19,7 +19,7 @@ const server = createServer((socket) => {
   socket.setNoDelay(true);
   aedes.handle(socket);
 });
-await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+await new Promise((res) => server.listen(0, '127.0.0.1', () => res()));
 const address = server.address();
 process.stdout.write(`aedes ready: MQTT on port ${typeof address === 'object' && address ? address.port : 0}\n`);
 
