@@ -1,5 +1,6 @@
 import { HELP, SimOptionsError, wantsHelp } from './args.js';
 import { start } from './index.js';
+import { runHj212Cli } from './hj212/index.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -10,6 +11,9 @@ export interface CliIo {
 
 /** The whole command: help, options, run, exit status. Returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // HJ 212 loggers speak TCP, not MQTT: their own runner and options.
+  const p = argv.indexOf('--protocol');
+  if (p !== -1 && argv[p + 1] === 'hj212') return runHj212Cli(argv, io);
   if (wantsHelp(argv)) {
     io.stdout.write(HELP);
     return 0;

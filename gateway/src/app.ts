@@ -15,6 +15,7 @@ import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
 import { createLiveness } from './liveness/index.js';
 import { brokerCounters, createMetrics, createRateLimitedLog, registerGauges, type Logger } from './observability/index.js';
+import { createHj212Commands, createHj212Source, hj212CommandRoutes } from './hj212/index.js';
 import { createEventActions, createPipeline, historySink, listenerSink, mqttEventSink, mqttSource, sseSink, webhookSink } from './pipeline/index.js';
 import { readQualityEvents } from './quality/index.js';
 import { createRegistryHost } from './registry/index.js';
@@ -38,7 +39,7 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  start(): Promise<{ mqttPort: number | null; mqttsPort: number | null; httpPort: number; httpUrl: string }>;
+  start(): Promise<{ mqttPort: number | null; mqttsPort: number | null; httpPort: number; httpUrl: string; hj212Port: number | null; hj212TlsPort: number | null }>;
   /** Graceful stop; reports what, if anything, had to stay in the outbox for the next start. */
   stop(): Promise<{ outbox: Backlog }>;
   readonly api: Api;
@@ -169,6 +170,24 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   pipeline.addSink(webhookSink(webhooks));
   pipeline.addSink(listenerSink(listeners));
+
+  // Sources: HJ 212 data loggers over TCP/TLS (hj212/); the 9014 goes out once accept() is durable.
+  const hj212 = createHj212Source({
+    registry: registry.current,
+    accept: (device, decoded) => pipeline.accept('hj212', device, { decoded, qos: 1 }),
+    writeLines: (lines) => history.writeLines(lines),
+    busy: pipeline.outboxFull,
+    seen: (device) => pipeline.seen(device),
+    connection: (device, online) => pipeline.connection(device, online),
+    limits,
+    metrics,
+    logger: log('hj212'),
+    clock,
+    timezone: config.GATEWAY_TIMEZONE,
+    hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
+    onReply: (device, packet) => hj212Commands.onReply(device, packet),
+  });
+  const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
   registerGauges(metrics, {
     connectedClients: () => broker.connectedDevices(),
     influx: () => history.stats(),
@@ -186,7 +205,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // A registry reload starts the offline clock of new devices and disconnects removed ones.
   registry.onChange((added, removed) => {
     pipeline.expect(added);
-    for (const id of removed) broker.kick(id);
+    for (const id of removed) (broker.kick(id), hj212.kick(id));
   });
 
   // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.
@@ -252,6 +271,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   // Sources: HTTP device push, on the API's server.
+  await api.register(hj212CommandRoutes({ registry: registry.current, commands: hj212Commands }));
   await api.register(httpIngestRoutes({
     authenticate: createDeviceAuth({ registry: registry.current, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
@@ -268,7 +288,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Components, started in this order and stopped in reverse.
   let stopStartedAt = 0;
   let outboxLeft: Backlog = { points: 0, bytes: 0, oldestAt: null };
-  const where = { mqttPort: null as number | null, mqttsPort: null as number | null, httpPort: config.GATEWAY_HTTP_PORT, httpUrl: '' };
+  const where = { mqttPort: null as number | null, mqttsPort: null as number | null, httpPort: config.GATEWAY_HTTP_PORT, httpUrl: '', hj212Port: null as number | null, hj212TlsPort: null as number | null };
   const components: Component[] = [
     { name: 'state-db', stop: () => void db.close() },
     {
@@ -304,6 +324,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         if (config.GATEWAY_MQTT_WS === 'on') broker.attachWebSocket(api.server);
       },
       stop: () => broker.close(),
+    },
+    {
+      name: 'hj212',
+      start: async () => {
+        if (config.GATEWAY_HJ212_PORT !== null) where.hj212Port = (await hj212.listen(config.GATEWAY_HJ212_PORT, config.GATEWAY_HOST)).port;
+        if (config.GATEWAY_HJ212_TLS_PORT !== null && tls) where.hj212TlsPort = (await hj212.listenTls(config.GATEWAY_HJ212_TLS_PORT, config.GATEWAY_HOST, tls)).port;
+      },
+      stop: () => hj212.close(),
     },
     { name: 'sse', stop: () => sse.closeAll() },
     watchFile('registry-watcher', registry.path, 'use POST /api/registry/reload', registry.reload, log('registry')),

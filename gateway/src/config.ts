@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from './hj212/time.js';
 import { retentionSchema } from './evidence/retention.js';
 
 const port = z.coerce.number({ error: 'must be a port number 0-65535' }).int().min(0).max(65535);
@@ -80,6 +81,12 @@ export const configSchema = z.object({
   // HTTP device push (POST /ingest/v1/...): payloads per array body, and the largest body.
   GATEWAY_INGEST_MAX_ITEMS: positiveInt(10_000).default(100),
   GATEWAY_INGEST_MAX_BODY_BYTES: positiveInt(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  // HJ 212 data loggers over TCP (off by default) and TLS (same certificate as MQTTS).
+  GATEWAY_HJ212_PORT: portOrOff.default(null),
+  GATEWAY_HJ212_TLS_PORT: portOrOff.default(null),
+  GATEWAY_HJ212_MAX_FRAME: positiveInt(9999).default(1024),
+  // DataTime in HJ 212 frames is local time without a zone: read in this IANA zone.
+  GATEWAY_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
   GATEWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
   INFLUX_API: z.enum(['v1', 'v2']).optional(),
@@ -99,6 +106,9 @@ export const configSchemaChecked = configSchema.superRefine((c, ctx) => {
   }
   if ((c.GATEWAY_TLS_CERT === undefined) !== (c.GATEWAY_TLS_KEY === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['GATEWAY_TLS_KEY'], message: 'GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together' });
+  }
+  if (c.GATEWAY_HJ212_TLS_PORT !== null && !c.GATEWAY_TLS_CERT) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_HJ212_TLS_PORT'], message: 'needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY' });
   }
   if (c.GATEWAY_MQTTS_PORT !== null && !c.GATEWAY_TLS_CERT) {
     ctx.addIssue({ code: 'custom', path: ['GATEWAY_MQTTS_PORT'], message: 'needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY' });

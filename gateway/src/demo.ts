@@ -2,6 +2,7 @@
 // a minute, and a printout of where to look. Everything stays under ./data/demo.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { hj212Registry, loggersOf, runHj212 } from '../../device-sim/src/hj212/index.js';
 import { generateRegistry, registryToYaml, start as startSim, startVendorSim, vendorDemoSite, vendorDevicesOf } from '../../device-sim/src/index.js';
 import { parse as parseYaml } from 'yaml';
 import type { RegistryFile } from './registry/index.js';
@@ -35,6 +36,8 @@ async function main(): Promise<number> {
   const registryPath = join(dataDir, 'registry.yaml');
   if (!existsSync(registryPath)) {
     const registry = generateRegistry({ sites: 6, devicesPerSite: 3, sector: 'mixed', camerasPerSite: 1, seed: 'demo' });
+    // One HJ 212 site: a wastewater outlet's data logger over TCP.
+    registry.sites.push(...hj212Registry(1, 'demo').sites);
     writeFileSync(registryPath, registryToYaml(registry));
   }
   // The vendor devices (Frigate NVR, Hikvision ISAPI camera, DTU) get a site of their own,
@@ -44,7 +47,7 @@ async function main(): Promise<number> {
   if (!current.sites.some((s) => s.id === vendorSite.id)) writeFileSync(registryPath, registryToYaml({ sites: [...current.sites, vendorSite] }));
   let config;
   try {
-    config = loadConfig({ GATEWAY_LOG_LEVEL: 'warn', ...process.env, GATEWAY_DATA_DIR: dataDir, GATEWAY_REGISTRY: registryPath });
+    config = loadConfig({ GATEWAY_LOG_LEVEL: 'warn', GATEWAY_HJ212_PORT: '9212', ...process.env, GATEWAY_DATA_DIR: dataDir, GATEWAY_REGISTRY: registryPath });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -62,7 +65,7 @@ async function main(): Promise<number> {
     // Another program holds 1883 or 8080: the demo takes free ports instead.
     await gateway.stop().catch(() => undefined);
     process.stdout.write('ports 1883/8080 are in use; the demo takes free ports instead\n');
-    gateway = await createGateway({ config: { ...config, GATEWAY_MQTT_PORT: 0, GATEWAY_HTTP_PORT: 0 }, logger, registryRequired: true });
+    gateway = await createGateway({ config: { ...config, GATEWAY_MQTT_PORT: 0, GATEWAY_HTTP_PORT: 0, GATEWAY_HJ212_PORT: config.GATEWAY_HJ212_PORT === null ? null : 0 }, logger, registryRequired: true });
     where = await listen(gateway);
   }
   const host = config.GATEWAY_HOST === '0.0.0.0' ? '127.0.0.1' : config.GATEWAY_HOST;
@@ -86,6 +89,12 @@ async function main(): Promise<number> {
     ],
   });
 
+  // The HJ 212 logger starts 65 minutes back: catching up, it sends last hour's 2061 with COD over its limit.
+  const hj212 =
+    where.hj212Port === null
+      ? null
+      : runHj212({ host, port: where.hj212Port, loggers: loggersOf(registryPath, new Map([['cod-high', null]])), seed: 'demo', intervalMs: 30_000, backfillMs: 65 * 60_000, outage: { atMs: 0, forMs: 0 }, ackTimeoutMs: 5000 });
+
   const vendors = await startVendorSim({
     mqttUrl,
     httpUrl: http,
@@ -103,11 +112,13 @@ Remote-supervision gateway demo is running.
   Live stream (SSE)    curl -N -H "Authorization: Bearer ${token}" ${http}/api/events/stream
   Health / metrics     ${http}/healthz   ${http}/metrics
   MQTT broker          ${mqttUrl}  (devices in ${registryPath})
+  HJ 212 (TCP)         ${where.hj212Port === null ? 'off' : `${host}:${where.hj212Port}  (one wastewater logger, hj212-plant)`}
   History              ${gateway.history.enabled ? `InfluxDB at ${gateway.history.url}` : 'off (no influxd on PATH; events still recorded)'}
   API token            ${token}
 
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around
-its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute.
+its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute;
+the HJ 212 logger's hourly COD average over 100 mg/L raises pollution.hj212-cod-hourly.
 Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events under its own prefix), a
 Hikvision camera pushing ISAPI alerts with a JPEG over HTTP (the picture is on the event page),
 and a DTU sending tag/value JSON whose gas reading climbs past 25 %LEL every few minutes.
@@ -133,7 +144,7 @@ Ctrl-C stops.
       stopping = true;
       clearInterval(timer);
       process.stdout.write('\nstopping the simulator and the gateway...\n');
-      Promise.all([sim.stop(), vendors.stop()])
+      Promise.all([sim.stop(), vendors.stop(), hj212?.stop()])
         .catch(() => undefined)
         .then(() => gateway.stop())
         .then(

@@ -86,6 +86,9 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     // Announced only once the signal handlers are in place: a supervisor that stops the
     // gateway the moment it reads this line must get a graceful stop, not the default kill.
+    if (where.hj212Port !== null || where.hj212TlsPort !== null) {
+      process.stdout.write(`hj212 ready: ${[where.hj212Port !== null ? `TCP on port ${where.hj212Port}` : null, where.hj212TlsPort !== null ? `TLS on port ${where.hj212TlsPort}` : null].filter(Boolean).join(', ')}\n`);
+    }
     process.stdout.write(`gateway ready: ${mqttText}, HTTP at ${where.httpUrl} (health: ${where.httpUrl}/healthz)\n`);
   });
 }

@@ -11,9 +11,10 @@ import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } fro
 import { runLatency, type LatencyResult } from './latency.js';
 import { runPeers, type PeersResult } from './peers.js';
 import { runRules, type RulesResult } from './rules.js';
+import { runHj212Bench, type Hj212BenchResult } from './hj212.js';
 import { fmt, mib, table, verdict } from './table.js';
 
-const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers'] as const;
+const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `Performance bench of the gateway: npm run bench [-- options]
@@ -33,6 +34,8 @@ Scenarios (each measures the gateway and a baseline in the same run):
                wire by hand (Mosquitto + Node-RED 4 + node-red-contrib-influxdb + the same influxd),
                same load, same run; installs Debian's mosquitto when missing (as root) and Node-RED
                into bench-results/peers (never into the project)
+  hj212        values/s and CPU per value over HJ 212 (TCP, 4 values a frame, 9014 after the
+               outbox) next to MQTT/JSON (1 value a message), same gateway, every value in influxd
 
 Options:
   --only a,b   run only these scenarios (${SCENARIOS.join(', ')})
@@ -91,6 +94,7 @@ interface Results {
   connections?: ConnectionsResult;
   rules?: RulesResult;
   peers?: PeersResult;
+  hj212?: Hj212BenchResult;
   /** 1-minute load average of the machine as each scenario started: others' work runs beside the bench. */
   loadAverage: Record<string, number>;
   errors: Record<string, string>;
@@ -202,6 +206,16 @@ function report(r: Results): string {
       [line('gateway', g), line('bare Mosquitto (relay, no storage)', p.mosquitto), line('Mosquitto + Node-RED + InfluxDB', p.stack)],
     );
   }
+  if (r.hj212) {
+    const h = r.hj212;
+    const line = (name: string, p: Hj212BenchResult['mqtt']) => [name, fmt(p.valuesPerSecond), fmt(p.messagesPerSecond), fmt(p.cpuUsPerValue, 1), fmt(p.cores, 2), `${fmt(p.landed)} / ${fmt(p.messages)}`];
+    out += table(
+      `HJ 212 next to MQTT/JSON: ${h.connections} connections, closed loop, ${h.durationS} s each, same gateway process`,
+      ['path', 'values/s', 'messages/s', 'CPU us/value', 'cores', 'landed points / messages'],
+      [line('MQTT/JSON (1 value/message, QoS 1, 64 in flight)', h.mqtt), line(`HJ 212 (4 values/frame, 9014, ${h.window} in flight)`, h.hj212)],
+    );
+    out += `HJ 212 CPU per value is ${fmt(h.cpuRatio, 2)}x the MQTT/JSON path's\n`;
+  }
   out += `\nMachine load average (1 min) as each scenario started: ${Object.entries(r.loadAverage).map(([k, v]) => `${k} ${v}`).join(', ')} (2 cores; other people's work shares them)\n`;
   for (const [k, v] of Object.entries(r.errors)) out += `\n${k} FAILED: ${v}\n`;
   return out;
@@ -247,6 +261,7 @@ async function main(argv: string[]): Promise<number> {
         else if (s === 'latency') results.latency = await runLatency(o, fleet);
         else if (s === 'connections') results.connections = await runConnections(o, fleet);
         else if (s === 'peers') results.peers = await runPeers(o, fleet);
+        else if (s === 'hj212') results.hj212 = await runHj212Bench(o);
         else results.rules = await runRules(o);
       } catch (err) {
         results.errors[s] = (err as Error).stack ?? String(err);

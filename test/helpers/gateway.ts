@@ -37,6 +37,8 @@ export interface TestGateway {
   mqttUrl: string;
   /** The MQTT over TLS port, when GATEWAY_MQTTS_PORT is set. */
   mqttsPort: number | null;
+  /** The HJ 212 TCP port, when GATEWAY_HJ212_PORT is set. */
+  hj212Port: number | null;
   httpUrl: string;
   dataDir: string;
   logs: string[];
@@ -48,7 +50,7 @@ export interface TestGateway {
 }
 
 /** Starts a real gateway on ports 0 with a temp data dir and the shipped rules. */
-export async function startTestGateway(env: Record<string, string> = {}, registry: unknown = testRegistry, dataDir?: string): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, registry: unknown = testRegistry, dataDir?: string, options: { clock?: () => number } = {}): Promise<TestGateway> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
   const registryPath = join(dir, 'registry.yaml');
   writeFileSync(registryPath, stringify(registry));
@@ -70,7 +72,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
       cb();
     },
   });
-  const gateway = await createGateway({ config, logger: createLogger('debug', sink), registryRequired: true });
+  const gateway = await createGateway({ config, logger: createLogger('debug', sink), registryRequired: true, ...(options.clock ? { clock: options.clock } : {}) });
   const where = await gateway.start();
   const mqttUrl = `mqtt://127.0.0.1:${where.mqttPort}`;
   const httpUrl = `http://127.0.0.1:${where.httpPort}`;
@@ -79,6 +81,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
     gateway,
     mqttUrl,
     mqttsPort: where.mqttsPort,
+    hj212Port: where.hj212Port,
     httpUrl,
     dataDir: dir,
     logs,

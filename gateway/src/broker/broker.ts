@@ -4,6 +4,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
+import { commandsTopic, devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
@@ -234,7 +235,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         counters.protocolErrors.inc({ reason: 'topic_too_long' });
         return callback(new Error(`topic longer than ${limits.maxTopicLength} characters`));
       }
-      const prefix = `sites/${device.site}/devices/${device.device}/`;
+      const prefix = devicePrefix(device.site, device.device);
       // No device channel is retained: retained messages live until restart, so every device could
       // fill the broker's memory with them. The message is handled as if sent without the flag.
       if (packet.retain) {
@@ -268,7 +269,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         return callback(null, sub);
       }
       const device = devices.get(client);
-      const own = device ? `sites/${device.site}/devices/${device.device}/commands` : undefined;
+      const own = device ? commandsTopic(device.site, device.device) : undefined;
       if (own && (sub.topic === `${own}/#` || sub.topic === own || sub.topic.startsWith(`${own}/`))) {
         return callback(null, sub);
       }

@@ -41,6 +41,10 @@ export function createLoginBackoff(freeAttempts: number, maxDelayMs: number, now
       failures.set(key, f);
       if (failures.size > 100_000) failures.clear();
     },
+    /** Counts a failure after the fact (callers that check synchronously, such as the HJ 212 listener). */
+    failed(key: string): void {
+      this.charge(key);
+    },
     /** A charged attempt succeeded: one failure is taken back; with `clear`, all of them. */
     succeeded(key: string, clear = false): void {
       const f = failures.get(key);

@@ -27,5 +27,9 @@ export const METRICS: Record<string, MetricInfo> = {
   so2: { unit: 'mg/m3', description: 'sulphur dioxide (HJ 212 a21026)', sectors: ['pollution_source'] },
   nox: { unit: 'mg/m3', description: 'nitrogen oxides (HJ 212 a21002)', sectors: ['pollution_source'] },
   flow: { unit: 'm3/h', description: 'wastewater flow (HJ 212 w00000)', sectors: ['pollution_source'] },
+  // HJ 212 loggers: the metric is the 2017 code (README "HJ 212"); _avg from minute/hourly data.
+  w01018: { unit: 'mg/L', description: 'COD, real-time value (HJ 212 w01018-Rtd)', sectors: ['pollution_source'] },
+  w01018_avg: { unit: 'mg/L', description: 'COD, average (HJ 212 w01018-Avg; match.interval says which)', sectors: ['pollution_source'] },
+  w21003_avg: { unit: 'mg/L', description: 'ammonia nitrogen, average (HJ 212 w21003-Avg)', sectors: ['pollution_source'] },
   humidity: { unit: '%RH', description: 'relative humidity', sectors: ['fireworks'] },
 };

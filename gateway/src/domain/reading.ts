@@ -28,6 +28,10 @@ export interface Reading extends DeviceRef {
   valid: boolean;
   /** The protocol's data flag when one was sent (HJ 212: N, S, F, M, D, C, T, B). */
   flag?: string;
+  /** The data kind (HJ 212 CN 2011/2051/2061/2031); absent means real-time (`rt`). */
+  interval?: 'rt' | 'min' | 'hour' | 'day';
+  /** SHA-256 of the raw frame that carried the value (HJ 212: measurement hj212_frame). */
+  frame?: string;
 }
 
 /** One detection from a camera's video analytics, after validation. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
-// `rules`: backtests, their approvals and the reloads they allowed (issue 19).
-export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules'] as const;
+// `command`: HJ 212 downlink commands and their answers. `rules`: backtests, their approvals and the reloads they allowed (issue 19).
+export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules', 'command'] as const;
 
-/** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step or an inspector's declaration. */
+/** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step an inspector's declaration, or an HJ 212 downlink command. */
 export interface AuditEntry {
   kind: (typeof AUDIT_KINDS)[number];
   eventId: string | null;

@@ -17,6 +17,8 @@ export const evidenceItemSchema = z.object({
   snapshot: z.string().optional(),
   /** SHA-256 of the evidence picture (GET /api/evidence/:sha256). */
   picture: z.string().optional(),
+  /** SHA-256 of the HJ 212 frame behind the deciding value (measurement hj212_frame). */
+  frame: z.string().optional(),
   zones: z.array(z.string()).optional(),
 });
 

@@ -3,6 +3,7 @@ import { severityRank, type Severity } from '../domain/index.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
 import { createAuditLog, type AuditLog, type AuditRecord, type VerifyResult } from './audit.js';
+import { lifecycleStep, stateAfter, UNRESOLVED } from './lifecycle.js';
 import { createEventQuery } from './query.js';
 import type { Disposition, EventDetail, EventState, SupervisionEvent, TransitionRecord, TransitionType } from './schema.js';
 
@@ -147,6 +148,8 @@ function spell(ms: number): string {
   return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
 }
 
+const UNRESOLVED_SQL = `(${UNRESOLVED.map((s) => `'${s}'`).join(', ')})`;
+
 /** Sortable, unguessable event ids: raise time then randomness. */
 export function newEventId(at: number): string {
   return `ev-${Math.max(0, at).toString(36).padStart(9, '0')}-${randomBytes(5).toString('hex')}`;
@@ -172,7 +175,7 @@ export interface EventStoreOptions {
 export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
   const audit: AuditLog = createAuditLog(db);
   const q = {
-    unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ('open', 'acknowledged') ORDER BY raised_at DESC LIMIT 1`),
+    unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ${UNRESOLVED_SQL} ORDER BY raised_at DESC LIMIT 1`),
     byId: db.prepare('SELECT * FROM events WHERE id = ?'),
     insertEvent: db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, metric, camera,
       detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence, recorded_at, late)
@@ -183,7 +186,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     touch: db.prepare('UPDATE events SET updated_at = ? WHERE id = ?'),
     markOverdue: db.prepare('UPDATE events SET last_overdue_at = ? WHERE id = ?'),
     openUnacked: db.prepare(`SELECT * FROM events WHERE state = 'open' AND suppressed = 0`),
-    unresolvedKeys: db.prepare(`SELECT key FROM events WHERE state IN ('open', 'acknowledged')`),
+    unresolvedKeys: db.prepare(`SELECT key FROM events WHERE state IN ${UNRESOLVED_SQL}`),
   };
 
   const rowOf = (id: string) => q.byId.get(id) as EventRow | undefined;
@@ -265,34 +268,37 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return row;
   }
 
-  function conflict(row: EventRow, action: string): never {
-    throw new LifecycleError('conflict', `event ${row.id} is ${row.state}: it cannot be ${action}`, row.state as EventState);
+  /** The lifecycle table's answer for a request on this event: true to record, false for a no-op; throws a conflict. */
+  function allowed(row: EventRow, type: TransitionType): boolean {
+    const step = lifecycleStep(row.state as EventState, type);
+    if (!step.ok) throw new LifecycleError('conflict', `event ${row.id} is ${row.state}: it cannot be ${step.refusal}`, row.state as EventState);
+    return step.next !== null;
   }
 
   const acknowledgeTx = db.transaction((id: string, actor: string, note: string | null, at: number): AppliedTransition | null => {
     const row = requireEvent(id);
-    if (row.state === 'acknowledged') return null; // acknowledging twice records nothing
-    if (row.state !== 'open') conflict(row, 'acknowledged');
+    if (!allowed(row, 'acknowledged')) return null; // acknowledging twice records nothing
     q.setState.run({ id, state: 'acknowledged', at, ackAt: at, resolvedAt: null, closedAt: null, disposition: null });
     return record(row, 'acknowledged', at, actor, note, row.severity as Severity, row.value);
   });
 
   const commentTx = db.transaction((id: string, actor: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
+    allowed(row, 'commented');
     q.touch.run(at, id);
     return record(row, 'commented', at, actor, note, row.severity as Severity, row.value);
   });
 
   const resolveTx = db.transaction((id: string, actor: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'resolved');
+    allowed(row, 'resolved');
     q.setState.run({ id, state: 'resolved', at, ackAt: null, resolvedAt: at, closedAt: null, disposition: null });
     return record(row, 'resolved', at, actor, note, row.severity as Severity, row.value);
   });
 
   const closeTx = db.transaction((id: string, actor: string, disposition: Disposition, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'resolved') conflict(row, 'closed (only a resolved event can be closed)');
+    allowed(row, 'closed');
     q.setState.run({ id, state: 'closed', at, ackAt: null, resolvedAt: null, closedAt: at, disposition });
     return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, { disposition });
   });
@@ -300,7 +306,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
   // Referral (协同监管): the event goes to another department's list; who had it is in the audit row.
   const referTx = db.transaction((id: string, actor: string, department: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'referred');
+    allowed(row, 'referred');
     const from = (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null }).department;
     db.prepare('UPDATE events SET department = ?, updated_at = ? WHERE id = ?').run(department, at, id);
     return record(row, 'referred', at, actor, note, row.severity as Severity, row.value, { department, from });
@@ -333,7 +339,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     for (const a of audit.ofEvent(id)) {
       if (a.kind !== 'transition') continue;
       const t = toTransition(a);
-      e = { ...e, severity: t.severity };
+      e = { ...e, severity: t.severity, state: stateAfter(e.state, t.type) };
       if (t.type !== 'overdue') e.updatedAt = t.at;
       switch (t.type) {
         case 'raised':
@@ -345,17 +351,14 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
           break;
         }
         case 'acknowledged':
-          e.state = 'acknowledged';
           e.acknowledgedAt = t.at;
           e.overdue = false;
           break;
         case 'resolved':
-          e.state = 'resolved';
           e.resolvedAt = t.at;
           e.overdue = false;
           break;
         case 'closed':
-          e.state = 'closed';
           e.closedAt = t.at;
           e.disposition = t.disposition;
           break;

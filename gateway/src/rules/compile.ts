@@ -50,6 +50,8 @@ interface RuleCore<P> {
   sites: ReadonlySet<string> | null;
   devices: ReadonlySet<string> | null;
   kinds: ReadonlySet<string> | null;
+  /** Telemetry kinds: the data kinds (`interval`) the rule sees; null for offline and detection. */
+  intervals: ReadonlySet<string> | null;
   base: P;
   variants: Variant<P>[];
 }
@@ -108,6 +110,8 @@ export interface MatchTarget {
   device: string;
   sector: Sector;
   kind: DeviceKind;
+  /** A reading's data kind; absent means real-time. */
+  interval?: string;
 }
 
 const toSet = (list: readonly string[] | undefined): ReadonlySet<string> | null => (list ? new Set(list) : null);
@@ -139,6 +143,7 @@ function compileRule(def: LoadedRule, index: number): CompiledRule {
     sites: toSet(m.site),
     devices: toSet(m.device),
     kinds: toSet(m.kind),
+    intervals: 'metric' in m ? new Set<string>(('interval' in m && m.interval) || ['rt']) : null,
   };
   switch (def.kind) {
     case 'threshold':
@@ -253,7 +258,8 @@ export function matches(rule: CompiledRule, t: MatchTarget): boolean {
     (rule.sectors === null || rule.sectors.has(t.sector)) &&
     (rule.sites === null || rule.sites.has(t.site)) &&
     (rule.devices === null || rule.devices.has(t.device)) &&
-    (rule.kinds === null || rule.kinds.has(t.kind))
+    (rule.kinds === null || rule.kinds.has(t.kind)) &&
+    (rule.intervals === null || rule.intervals.has(t.interval ?? 'rt'))
   );
 }
 

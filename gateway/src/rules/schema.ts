@@ -63,7 +63,8 @@ const matchBase = {
   kind: oneOrMany(deviceKindSchema).optional(),
 };
 // Telemetry kinds compare a metric, so they must name one; offline and detection must not.
-const telemetryMatchSchema = z.object({ ...matchBase, metric: oneOrMany(metricNameSchema) }).strict();
+// interval: the data kind (HJ 212 real-time, minute, hourly, daily); without it a rule sees real-time values only.
+const telemetryMatchSchema = z.object({ ...matchBase, metric: oneOrMany(metricNameSchema), interval: oneOrMany(z.enum(['rt', 'min', 'hour', 'day'])).optional() }).strict();
 const deviceMatchSchema = z.object(matchBase).strict();
 
 const overrideTarget = { site: oneOrMany(idSchema).optional(), device: oneOrMany(idSchema).optional() };

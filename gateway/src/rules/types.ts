@@ -22,6 +22,8 @@ export interface EvidenceItem {
   snapshot?: string;
   /** SHA-256 of the evidence picture. */
   picture?: string;
+  /** SHA-256 of the HJ 212 frame that carried the deciding value (measurement hj212_frame). */
+  frame?: string;
 }
 
 export interface RuleTransition {

@@ -105,6 +105,8 @@ const RESERVED_FIELDS = new Set(['flags', 'skewed', 'late']);
 /** A telemetry reading as the line builder needs it; `flag` is the HJ 212 data flag when known. */
 export type TelemetryReading = Pick<Reading, 'site' | 'device' | 'sector' | 'metric' | 'value' | 'ts' | 'skewed' | 'valid' | 'late' | 'arrival'> & {
   flag?: string;
+  /** HJ 212 data kind, stored as tag `interval` (absent for sources without one). */
+  interval?: Reading['interval'];
 };
 
 /** The parts of a telemetry line: `data` is what the message said (values and flags), `marks` how its time was taken. */
@@ -140,8 +142,8 @@ export function telemetryParts(readings: readonly TelemetryReading[]): Telemetry
   let late = false;
   let arrival = false;
   for (const r of readings) {
-    if (r.site !== first.site || r.device !== first.device || r.sector !== first.sector || r.ts !== first.ts) {
-      throw new RangeError('telemetryLine: readings of one line must share site, device, sector and ts');
+    if (r.site !== first.site || r.device !== first.device || r.sector !== first.sector || r.ts !== first.ts || r.interval !== first.interval) {
+      throw new RangeError('telemetryLine: readings of one line must share site, device, sector, interval and ts');
     }
     if (r.skewed) skewed = arrival = true;
     if (r.arrival) arrival = true;
@@ -155,7 +157,7 @@ export function telemetryParts(readings: readonly TelemetryReading[]): Telemetry
   }
   if (flags !== '') fields += `${fields === '' ? '' : ','}flags=${quoteString(flags)}`;
   return {
-    series: `${MEASUREMENT.telemetry}${tag('site', first.site)}${tag('device', first.device)}${tag('sector', first.sector)}`,
+    series: `${MEASUREMENT.telemetry}${tag('site', first.site)}${tag('device', first.device)}${tag('sector', first.sector)}${first.interval ? tag('interval', first.interval) : ''}`,
     data: fields,
     marks: (skewed ? ',skewed=true' : '') + (late ? ',late=true' : ''),
     ts: first.ts,
@@ -167,7 +169,7 @@ export function telemetryParts(readings: readonly TelemetryReading[]): Telemetry
 export function telemetryLines(readings: readonly TelemetryReading[]): string[] {
   const groups = new Map<string, TelemetryReading[]>();
   for (const r of readings) {
-    const key = `${r.site}\u0000${r.device}\u0000${r.sector}\u0000${r.ts}`;
+    const key = `${r.site}\u0000${r.device}\u0000${r.sector}\u0000${r.ts}\u0000${r.interval ?? ''}`;
     const group = groups.get(key);
     if (group) group.push(r);
     else groups.set(key, [r]);
