@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { openSse } from '../helpers/sse.js';
 import { EEB, EMB, HUD, supervisionRegistry } from '../helpers/supervision.js';
 
 let gw: TestGateway;
@@ -80,5 +81,24 @@ describe('export', () => {
     const ids = (await res.text()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
     expect(ids).toContain(gasEvent);
     expect(ids).not.toContain(dustEvent);
+  });
+});
+
+describe('live stream', () => {
+  it('brings a department user the events referred to it, and not the events of other departments', async () => {
+    const hud = (await gw.post('/api/users', { name: 'op-hud', role: 'operator', departments: [HUD] })).body.token;
+    const stream = await openSse(`${gw.httpUrl}/api/events/stream`, { token: hud });
+    try {
+      // The gas event (EMB's item, referred to EEB) goes to HUD now; a comment after that is HUD's to see.
+      await gw.post(`/api/events/${gasEvent}/refer`, { department: HUD, note: '塔吊区域可燃气体，移交住建' });
+      // An EMB event raised meanwhile must not reach HUD: the stream is in order, so it would come before the comment.
+      await raiseOn('chem-a-gas', 'chem-a', { gas_lel: 58 }, 'HC-01');
+      await gw.post(`/api/events/${gasEvent}/comments`, { note: 'seen by HUD' });
+      const got = await stream.until((m) => m.json?.type === 'commented', 5000, 'the comment on the referred event');
+      expect(got.json.event.id).toBe(gasEvent);
+      expect(stream.messages.filter((m) => m.json?.event?.site === 'chem-a')).toEqual([]);
+    } finally {
+      stream.close();
+    }
   });
 });

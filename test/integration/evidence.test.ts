@@ -118,3 +118,34 @@ describe('bad pictures over MQTT', () => {
     expect(await rejectedCount('invalid_payload')).toBe(before + 1);
   });
 });
+
+describe('a gateway whose evidence store reaches its cap', () => {
+  let small: TestGateway;
+  beforeAll(async () => {
+    small = await startTestGateway({ GATEWAY_EVIDENCE_MAX_BYTES: '2048', GATEWAY_EVIDENCE_CAP_BYTES: '2100', GATEWAY_OVERDUE_MAJOR: 'off' });
+  }, 60_000);
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it('raises the evidence_disk_full system event and keeps accepting detections without pictures', async () => {
+    const send = async (seed: number) => {
+      const client = await small.connect('cam-01');
+      await client.publishAsync('sites/hb-chem-001/devices/cam-01/vision', JSON.stringify({ camera: `cap-${seed}`, detections: [{ type: 'intrusion', confidence: 0.9 }], picture: picture(makeJpeg(seed, 16, 16)) }), { qos: 1 });
+      await client.endAsync();
+    };
+    await send(51);
+    const raised = await eventually(async () => {
+      const r = await small.api('/api/events');
+      return r.body.events?.find((e: { rule: string }) => e.rule === 'system.evidence_disk_full');
+    }, 10_000, 'the evidence_disk_full event');
+    expect(raised.state).toBe('open');
+    // Pictures go on until one does not fit; its detection is still accepted (and raises).
+    for (const seed of [52, 54, 55, 56]) await send(seed);
+    await send(53);
+    const dropped = Number(/gateway_evidence_dropped_total\{reason="evidence_disk_full"\} (\d+)/.exec((await small.api('/metrics')).body)?.[1] ?? 0);
+    expect(dropped).toBeGreaterThan(0);
+    const cam = (await small.api('/api/events?site=hb-chem-001')).body.events.filter((e: { camera: string }) => e.camera === 'cap-53');
+    expect(cam).toHaveLength(1);
+  });
+});

@@ -206,6 +206,15 @@ describe('a Hikvision box pushing ISAPI alerts over HTTP', () => {
     expect(res.body.error.reason).toBe('not_a_picture');
   });
 
+  it('refuses a multipart picture over the size limit with 413', async () => {
+    const form = new FormData();
+    form.append('alert', new Blob([fixture('isapi-fielddetection.xml')], { type: 'application/xml' }), 'a.xml');
+    form.append('image', new Blob([Buffer.concat([makeJpeg(42), Buffer.alloc(2.5 * 1024 * 1024)])], { type: 'image/jpeg' }), 'a.jpg');
+    const res = await push(gw.httpUrl, 'isapi', form, { auth: hik });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('GW_PAYLOAD_TOO_LARGE');
+  });
+
   it('answers 404 at /ingest/v1/isapi for a device whose profile does not serve it', async () => {
     const res = await push(gw.httpUrl, 'isapi', fixture('isapi-fire.json'), { auth: basic('dtu-01') });
     expect(res.status).toBe(404);

@@ -82,6 +82,9 @@ export function createEvidenceStore(opts: EvidenceOptions) {
     expiredSites: opts.db.prepare('SELECT sha256, site, sector, stored_at FROM evidence_sites'),
     // Events hold their pictures in the evidence JSON; only events that are not closed pin them.
     unclosedEvidence: opts.db.prepare(`SELECT evidence FROM events WHERE state != 'closed' AND evidence LIKE '%"picture"%'`),
+    // An escalation replaces the event's evidence with its last 20 detections; the pictures of
+    // earlier raises and escalations stay named in their audit rows, and pin as well.
+    unclosedAudited: opts.db.prepare(`SELECT a.detail FROM audit a JOIN events e ON e.id = a.event_id WHERE e.state != 'closed' AND a.detail LIKE '%"pictures"%'`),
   };
   let usage = (q.total.get() as { bytes: number }).bytes;
   const pathOf = (sha: string) => join(root, sha.slice(0, 2), sha);
@@ -114,6 +117,14 @@ export function createEvidenceStore(opts: EvidenceOptions) {
         for (const e of JSON.parse(row.evidence) as Array<{ picture?: unknown }>) if (typeof e.picture === 'string') out.add(e.picture);
       } catch {
         /* a row that is not JSON pins nothing; it was never written by the store */
+      }
+    }
+    for (const row of q.unclosedAudited.iterate() as IterableIterator<{ detail: string }>) {
+      try {
+        const pictures = (JSON.parse(row.detail) as { pictures?: unknown }).pictures;
+        if (Array.isArray(pictures)) for (const p of pictures) if (typeof p === 'string') out.add(p);
+      } catch {
+        /* as above */
       }
     }
     return out;

@@ -44,6 +44,8 @@ export interface SubscriberFilter {
   items?: readonly string[] | null;
   severity?: Severity;
   minSeverity?: Severity;
+  /** A further test of the subscriber's scope (department users: the event's current department). */
+  accept?: (a: AppliedTransition) => boolean;
 }
 
 export function matches(f: SubscriberFilter, a: AppliedTransition): boolean {
@@ -52,5 +54,6 @@ export function matches(f: SubscriberFilter, a: AppliedTransition): boolean {
   if (f.items && !f.items.includes(a.event.item)) return false;
   if (f.severity && sev !== f.severity) return false;
   if (f.minSeverity && severityRank(sev) < severityRank(f.minSeverity)) return false;
+  if (f.accept && !f.accept(a)) return false;
   return true;
 }

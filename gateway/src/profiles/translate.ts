@@ -114,7 +114,9 @@ function vision(route: ProfileRoute, doc: unknown, payload: Record<string, unkno
   }
   if (v.zones) {
     const z = firstPresent(doc, v.zones);
+    // A list (Frigate current_zones) or one value (ISAPI regionID).
     if (Array.isArray(z) && z.length > 0) detection.zones = z.map(String);
+    else if (typeof z === 'string' || typeof z === 'number') detection.zones = [String(z)];
   }
   payload.detections = [detection];
   let picture: Buffer | undefined;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEvidenceStore, evidenceCapWatcher, retentionSchema, sniffPicture, type EvidenceStore } from '../../../gateway/src/evidence/index.js';
+import { createAuditLog } from '../../../gateway/src/events/audit.js';
 import type { RuleTransition } from '../../../gateway/src/rules/index.js';
 import { openStateDb, type StateDb } from '../../../gateway/src/storage/index.js';
 import { makeJpeg, NOT_A_PICTURE, PNG_HEAD, WEBP_HEAD } from '../../helpers/pictures.js';
@@ -132,6 +133,16 @@ describe('evidence store', () => {
     expect(await store.get(sha)).toBeDefined();
     db.prepare(`UPDATE events SET state = 'closed' WHERE id = 'ev-1'`).run();
     expect((await store.sweep()).deleted).toBe(1);
+  });
+
+  it('keeps a picture named only in the audit row of an unclosed event (its evidence list moved on)', async () => {
+    const put = await store.put(makeJpeg(13), { site: 'k1', sector: 'food_service' });
+    const sha = (put as { sha256: string }).sha256;
+    db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, severity, value, message, state, raised_at, updated_at, evidence)
+      VALUES ('ev-2', 'k2', 'r', '1', 'I', 't', 'k1', 'cam', 'food_service', 'major', 1, 'm', 'open', ?, ?, '[]')`).run(T0, T0);
+    createAuditLog(db).append({ kind: 'transition', eventId: 'ev-2', windowId: null, site: 'k1', device: 'cam', type: 'raised', at: T0, actor: 'r', note: null, severity: 'major', value: 1, detail: { pictures: [sha] } });
+    now = T0 + 60 * DAY;
+    expect(await store.sweep()).toMatchObject({ deleted: 0, pinned: 1 });
   });
 
   it('keeps a picture while another site that sent it still holds it in retention', async () => {

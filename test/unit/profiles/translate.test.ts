@@ -65,7 +65,7 @@ describe('the Hikvision ISAPI profile', () => {
     expect(translate(route('hikvision-isapi'), alert('isapi-fielddetection.xml'), never)).toEqual({
       kind: 'payload',
       channel: 'vision',
-      payload: { ts: Date.UTC(2026, 11, 1, 12, 15, 0), camera: 'ch2', detections: [{ type: 'intrusion', confidence: 1 }] },
+      payload: { ts: Date.UTC(2026, 11, 1, 12, 15, 0), camera: 'ch2', detections: [{ type: 'intrusion', confidence: 1, zones: ['1'] }] },
     });
   });
 

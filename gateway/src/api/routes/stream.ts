@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { severitySchema } from '../../domain/index.js';
-import { principal, requireSite } from '../auth.js';
+import type { AppliedTransition } from '../../events/index.js';
+import { canSeeDepartment, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { idParam } from '../query.js';
 
@@ -26,9 +27,9 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     const fromHeader = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
     const last = fromHeader ?? req.query.lastEventId;
     const sites = req.query.site ? [req.query.site] : p.sites;
-    // A department-scoped caller gets its departments' items (events referred in later show in the list, not here).
-    const items = p.departments && deps.supervision ? deps.supervision.itemsOf(p.departments) : null;
-    const filter = { sites, items, severity: req.query.severity, minSeverity: req.query.minSeverity };
+    // A department-scoped caller gets the events its departments hold now: referred to them, or of their items.
+    const accept = p.departments ? (a: AppliedTransition) => canSeeDepartment(p, deps.events.departmentOf(a.event.id), deps.rules.item(a.event.item)?.department) : undefined;
+    const filter = { sites, severity: req.query.severity, minSeverity: req.query.minSeverity, ...(accept ? { accept } : {}) };
     const missed = last === undefined ? [] : deps.events.transitionsAfter(last, deps.clock() - CATCH_UP_MS, CATCH_UP_MAX);
 
     reply.hijack();
