@@ -119,7 +119,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
         password: config.INFLUX_PASSWORD,
       };
       if (api === 'v1') await ensureDatabase(conn);
-      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, onDropped: (lines, reason) => drops.listener?.(lines, reason) });
+      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, durableCopy: true, onDropped: (lines, reason) => drops.listener?.(lines, reason) });
       log.info({ url: influxUrl, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
       return { writer, query: createInfluxQuery(conn) };
     })().catch((err) => {

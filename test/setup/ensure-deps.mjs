@@ -14,6 +14,8 @@ const DEPS = [
   // Self-signed certificates for the TLS and mutual-TLS tests are made with openssl.
   { name: 'OpenSSL (test certificates)', binaries: ['openssl'], apt: ['openssl'] },
   { name: 'Chromium (console e2e)', binaries: ['chromium'], apt: ['chromium'] },
+  // A CJK font, so the zh-CN console screenshots show Chinese rather than empty boxes.
+  { name: 'CJK font (console e2e screenshots)', binaries: [], files: ['/usr/share/fonts/truetype/wqy/wqy-microhei.ttc'], apt: ['fonts-wqy-microhei'] },
 ];
 
 function isExecutable(p) {
@@ -31,7 +33,7 @@ function onPath(binary) {
 
 function present(dep) {
   if (dep.env && process.env[dep.env]) return isExecutable(process.env[dep.env]);
-  return dep.binaries.every(onPath);
+  return dep.binaries.every(onPath) && (dep.files ?? []).every((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
 }
 
 function run(cmd, args) {

@@ -95,6 +95,8 @@ function signOut(message) {
   showLive('');
   reachable = true;
   showOffline();
+  clearInterval(probe);
+  probe = null;
   flash.hidden = true;
   showSignIn(message);
 }
@@ -147,8 +149,15 @@ function showOffline() {
 function connectivity() {
   const wasDown = !offline.hidden;
   showOffline();
-  if (wasDown && offline.hidden && viewFailed) route({ focus: false });
+  const down = !offline.hidden;
+  // While unreachable, ask the gateway every few seconds: its answer ends the offline state
+  // even when nothing else is loading, and the page that failed is drawn again.
+  if (down && !probe && session) probe = setInterval(() => session?.api.get('/api/me').catch(() => {}), PROBE_MS);
+  if (!down && probe) (clearInterval(probe), (probe = null));
+  if (wasDown && !down && viewFailed) route({ focus: false });
 }
+const PROBE_MS = 3000;
+let probe = null;
 
 async function start(token) {
   let signedIn = false;
@@ -193,13 +202,19 @@ async function start(token) {
 
 // Unseen critical events: the banner stays until each is opened or marked seen.
 const unseen = new Map();
+let flashFrame = 0;
 function alertCritical(e) {
   unseen.set(e.id, e);
-  drawFlash();
-  flash.classList.remove('pulse');
-  void flash.offsetWidth; // restart the animation
-  flash.classList.add('pulse');
-  beep();
+  // One redraw and one tone per frame however many arrive: during a burst this runs for
+  // every event, and reading layout here (the old animation restart) cost a full reflow each.
+  if (flashFrame) return;
+  flashFrame = requestAnimationFrame(() => {
+    flashFrame = 0;
+    drawFlash();
+    flash.classList.remove('pulse');
+    requestAnimationFrame(() => flash.classList.add('pulse'));
+    beep();
+  });
 }
 
 function drawFlash() {
@@ -220,8 +235,11 @@ function drawFlash() {
 }
 
 let audio = null;
-/** Two short tones; browsers allow sound after the sign-in click. */
+let lastBeep = 0;
+/** Two short tones, at most every few seconds; browsers allow sound after the sign-in click. */
 function beep() {
+  if (Date.now() - lastBeep < 3000) return;
+  lastBeep = Date.now();
   try {
     audio ??= new AudioContext();
     for (const [i, freq] of [880, 660].entries()) {

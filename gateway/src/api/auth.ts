@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The least role that may call the route; every route under /api must declare one. */
     role?: Role;
+    /** Readable without a token (the OpenAPI document and its page: no data). */
+    public?: boolean;
   }
 }
 
@@ -17,14 +19,20 @@ export function isApiPath(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
 }
 
-/** Bearer token -> principal, then the route's declared role. */
-export function installAuth(app: FastifyInstance<any, any, any, any, any>, authenticate: (token: string) => Principal | undefined) {
+/**
+ * Bearer token -> principal, then the route's declared role. `isPublic` names routes added by
+ * plugins that cannot set config (the docs page's files): they are marked public here.
+ */
+export function installAuth(app: FastifyInstance<any, any, any, any, any>, authenticate: (token: string) => Principal | undefined, isPublic: (url: string) => boolean = () => false) {
   app.addHook('onRoute', (route) => {
-    if (isApiPath(route.url) && !route.config?.role) {
+    if (isApiPath(route.url) && isPublic(route.url)) route.config = { ...route.config, public: true };
+    if (isApiPath(route.url) && !route.config?.role && !route.config?.public) {
       throw new Error(`route ${route.method} ${route.url} declares no role`);
     }
   });
   app.addHook('onRequest', async (req) => {
+    // Public by the matched route (never by the raw URL, see below).
+    if (req.routeOptions.config?.public) return;
     const need = req.routeOptions.config?.role;
     // The matched route decides, not the raw URL: the router decodes `/%61pi/users` to the
     // /api/users route while req.url keeps the encoding, which used to skip the token check.

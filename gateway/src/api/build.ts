@@ -1,6 +1,7 @@
 import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { installAuth } from './auth.js';
+import { installOpenApi, installOpenApiRoutes, isPublicDocsRoute } from './openapi.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { alarmQualityRoutes } from './routes/alarm-quality.js';
@@ -25,6 +26,9 @@ import { profileRoutes } from './routes/profiles.js';
 import { publicRoutes } from './routes/public.js';
 import { riskRoutes } from './routes/risk.js';
 
+/** The API's version in the OpenAPI document: the package's. */
+const API_VERSION = '0.1.0';
+
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
   const app = Fastify({
@@ -46,11 +50,13 @@ export async function buildApi(deps: ApiDeps) {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: { code: 'GW_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
-  installAuth(app, deps.users.authenticate);
+  installAuth(app, deps.users.authenticate, isPublicDocsRoute);
+  await installOpenApi(app, API_VERSION);
 
   for (const routes of [healthRoutes, siteRoutes, registryRoutes, streamRoutes, exportRoutes, eventRoutes, readingRoutes, auditRoutes, maintenanceRoutes, webhookRoutes, userRoutes, ruleRoutes, alarmQualityRoutes, backtestRoutes, evidenceRoutes, payloadProfileRoutes, vocabularyRoutes, consoleRoutes]) {
     await app.register(routes(deps));
   }
+  await installOpenApiRoutes(app);
   const sup = deps.supervision;
   if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
   return app;

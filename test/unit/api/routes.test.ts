@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiPath } from '../../../gateway/src/api/auth.js';
+import { isPublicDocsRoute } from '../../../gateway/src/api/openapi.js';
 import { createGateway, type Gateway } from '../../../gateway/src/app.js';
 import { loadConfig } from '../../../gateway/src/config.js';
 import { createLogger } from '../../../gateway/src/observability/index.js';
@@ -12,6 +13,7 @@ const TOKEN = 'routes-test-token-0123456789';
 let dir: string;
 let gateway: Gateway;
 let routes: Array<{ method: string; path: string }>;
+let publicRoutes: Array<{ method: string; path: string }>;
 const roles = new Map<string, string | undefined>();
 
 /** `printRoutes({ commonPrefix: false })` as (method, path) pairs: a child's segment follows its parent's path. */
@@ -44,6 +46,9 @@ beforeAll(async () => {
   });
   gateway = await createGateway({ config, logger: createLogger('silent') });
   routes = parseRoutes(gateway.api.printRoutes({ commonPrefix: false }));
+  // The OpenAPI document and its page are public by design (a test below pins which).
+  publicRoutes = routes.filter((r) => isPublicDocsRoute(r.path.replace(/\*$/, '')));
+  routes = routes.filter((r) => !publicRoutes.includes(r));
   // Records the role the matched route declares and answers before any handler runs.
   gateway.api.addHook('onRequest', async (req, reply) => {
     roles.set(`${req.method} ${req.routeOptions.url}`, req.routeOptions.config?.role);
@@ -69,6 +74,11 @@ describe('the roles of the API routes', () => {
   it('reaches every route under /api with the request it sends', () => {
     const api = routes.filter((r) => isApiPath(r.path)).map((r) => `${r.method} ${r.path}`);
     expect([...roles.keys()].sort()).toEqual([...api].sort());
+  });
+
+  it('leaves only the OpenAPI document and its docs page readable without a role', async () => {
+    expect(publicRoutes.map((r) => r.path)).toContain('/api/openapi.json');
+    expect(publicRoutes.every((r) => r.path === '/api/openapi.json' || r.path.startsWith('/api/docs'))).toBe(true);
   });
 
   it('has a role declared in config.role on every route under /api', () => {

@@ -46,7 +46,15 @@ const filterParams = (withState) => ({
 });
 
 export function renderWall(main, { api, live, sites, failed }) {
-  const rows = new Map(); // id -> { event, tr }
+  const rows = new Map(); // id -> { event, tr, key }
+  const recordOf = new WeakMap(); // tr -> its record, for the binary search
+  // New rows are marked for a while; one sweep a second unmarks them (no animation: during a
+  // burst hundreds of animated rows would repaint every frame).
+  const freshRows = new Map();
+  const markFresh = (tr) => (tr.classList.add('fresh'), freshRows.set(tr, Date.now()));
+  const sweep = setInterval(() => {
+    for (const [tr, at] of freshRows) if (Date.now() - at > 10_000) (tr.classList.remove('fresh'), freshRows.delete(tr));
+  }, 1000);
   const groups = new Map(); // site -> tbody, when grouped
   let cursor = null;
   let total = 0;
@@ -60,6 +68,8 @@ export function renderWall(main, { api, live, sites, failed }) {
     'table',
     { class: 'events cards', 'aria-describedby': 'wall-caption' },
     h('caption', { id: 'wall-caption', class: 'sr-only' }, t('wall.caption')),
+    // Fixed column widths: inserting a row never re-measures the whole table.
+    h('colgroup', {}, ...COLS.map((c) => h('col', { class: `col-${c}` }))),
     h('thead', {}, h('tr', {}, ...COLS.map((c) => h('th', { scope: 'col' }, t(`wall.col.${c}`))))),
   );
   const flat = h('tbody');
@@ -188,6 +198,8 @@ export function renderWall(main, { api, live, sites, failed }) {
     const ordered = [...rows.values()].sort((a, b) => (before(sortKey(a.event, filters.order), sortKey(b.event, filters.order)) ? -1 : 1));
     for (const r of ordered) {
       r.tr = row(r.event);
+      r.key = sortKey(r.event, filters.order);
+      recordOf.set(r.tr, r);
       bodyFor(r.event).append(r.tr);
     }
     drawStatus();
@@ -242,19 +254,24 @@ export function renderWall(main, { api, live, sites, failed }) {
     }
     const key = sortKey(e, filters.order);
     const container = bodyFor(e);
-    let next = null;
-    for (const tr of container.rows) {
-      const other = rows.get(tr.dataset.eventId);
-      if (other && other.event.id !== e.id && before(key, sortKey(other.event, filters.order))) {
-        next = tr;
-        break;
-      }
+    // The rows are in sort order: a binary search finds the first one after this event.
+    const list = container.rows;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const other = recordOf.get(list[mid]);
+      if (!other || !before(key, other.key)) lo = mid + 1;
+      else hi = mid;
     }
+    const next = list[lo] ?? null;
     // Past the last loaded row with more pages to come: it will arrive with its page.
     if (!next && cursor && !r) return drawStatus();
     const tr = row(e);
-    if (fresh) tr.classList.add('fresh');
-    rows.set(e.id, { event: e, tr });
+    if (fresh) markFresh(tr);
+    const record = { event: e, tr, key };
+    rows.set(e.id, record);
+    recordOf.set(tr, record);
     container.insertBefore(tr, next);
     drawStatus();
   }
@@ -275,6 +292,7 @@ export function renderWall(main, { api, live, sites, failed }) {
   return () => {
     gone = true;
     clearTimeout(countsTimer);
+    clearInterval(sweep);
     off();
   };
 }

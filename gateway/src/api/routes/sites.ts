@@ -45,9 +45,21 @@ export const siteRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
 
 export const registryRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
   // Also done by a watcher on the registry file; this is for systems that cannot wait for it.
-  app.post('/api/registry/reload', { config: { role: 'admin' } }, async (_req, reply) => {
+  app.post(
+    '/api/registry/reload',
+    {
+      config: { role: 'admin' },
+      schema: {
+        response: {
+          200: z.object({ ok: z.literal(true), sites: z.number(), devices: z.number(), added: z.array(z.string()), removed: z.array(z.string()) }),
+          422: z.object({ error: z.object({ code: z.string(), message: z.string(), problems: z.array(z.string()) }) }),
+        },
+      },
+    },
+    async (_req, reply) => {
     const r = deps.reloadRegistry();
     if (r.ok) return r;
     return reply.code(422).send({ error: { code: 'GW_REGISTRY_INVALID', message: `the registry has ${r.problems.length} problem(s); the registry in force is unchanged`, problems: r.problems } });
-  });
+    },
+  );
 };

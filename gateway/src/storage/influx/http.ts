@@ -23,6 +23,7 @@ export interface InfluxLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
 }
 
 export const silentLogger: InfluxLogger = { info() {}, warn() {}, error() {} };

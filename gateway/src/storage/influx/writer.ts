@@ -39,6 +39,8 @@ export interface InfluxWriterConfig extends InfluxConnection {
   logger?: InfluxLogger;
   /** Receives every line given up, once, with the reason (for the durable outbox). Must not throw. */
   onDropped?: (lines: string[], reason: DropReason, error: Error | undefined) => void;
+  /** The caller keeps every line durably and resends what is dropped: drops are logged at debug, not as errors. */
+  durableCopy?: boolean;
 }
 
 export interface InfluxWriterStats {
@@ -93,10 +95,11 @@ export function createInfluxWriter(cfg: InfluxWriterConfig): InfluxWriter {
     if (settled.has(lines)) return;
     settled.add(lines);
     failed += lines.length;
-    log.error(
-      { reason, lines: lines.length, status: error instanceof HttpError ? error.statusCode : undefined, err: short(error) },
-      'InfluxDB lines dropped',
-    );
+    const detail = { reason, lines: lines.length, status: error instanceof HttpError ? error.statusCode : undefined, err: short(error) };
+    // With a durable copy (the outbox) a batch the client gives up on is sent again later:
+    // nothing is lost, so it is no error (a stop used to print hundreds of these).
+    if (cfg.durableCopy) log.debug?.(detail, 'InfluxDB batch not written; the outbox keeps it for a later send');
+    else log.error(detail, 'InfluxDB lines dropped');
     if (cfg.onDropped) {
       try {
         cfg.onDropped(lines, reason, error);
