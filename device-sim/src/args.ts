@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { SECTORS } from '../../gateway/src/domain/index.js';
-import type { RegistryFile } from '../../gateway/src/registry/index.js';
+import { SECTORS } from '../../gateway/src/protocol/index.js';
+import type { RegistryFile } from '../../gateway/src/protocol/index.js';
 import { parseDuration } from './duration.js';
 import type { FleetSector } from './fleet.js';
 import type { SimMessage } from './generator.js';

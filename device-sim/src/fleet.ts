@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { stringify } from 'yaml';
-import { SECTORS, type Sector } from '../../gateway/src/domain/index.js';
-import { parseRegistry, type RegistryFile } from '../../gateway/src/registry/index.js';
+import { SECTORS, type Sector } from '../../gateway/src/protocol/index.js';
+import { parseRegistry, type RegistryFile } from '../../gateway/src/protocol/index.js';
 import { createRng, type Rng } from './prng.js';
 
 export type FleetSector = Sector | 'mixed';

@@ -1,6 +1,6 @@
-import type { DeviceKind, Sector } from '../../gateway/src/domain/index.js';
-import { topicFor, type Channel } from '../../gateway/src/ingest/index.js';
-import type { RegistryFile } from '../../gateway/src/registry/index.js';
+import type { DeviceKind, Sector } from '../../gateway/src/protocol/index.js';
+import { topicFor, type Channel } from '../../gateway/src/protocol/index.js';
+import type { RegistryFile } from '../../gateway/src/protocol/index.js';
 import {
   createSensorState,
   createVisionState,

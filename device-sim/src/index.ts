@@ -3,7 +3,7 @@
 // registry generator. `start` is the command line in-process.
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { loadRegistry, parseRegistry, RegistryError, type RegistryFile } from '../../gateway/src/registry/index.js';
+import { loadRegistry, parseRegistry, RegistryError, type RegistryFile } from '../../gateway/src/protocol/index.js';
 import { parseCliArgs, resolveOptions, SimOptionsError, type PublishedMessage, type ResolvedOptions, type SimOptions } from './args.js';
 import { describeScenario, ScenarioError } from './scenarios.js';
 import { generateRegistry, registryToYaml } from './fleet.js';

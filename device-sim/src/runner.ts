@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topicFor } from '../../gateway/src/ingest/index.js';
+import { topicFor } from '../../gateway/src/protocol/index.js';
 import type { PublishedMessage, ResolvedOptions } from './args.js';
 import type { SimDevice, SimGenerator, SimMessage, SimSlot } from './generator.js';
 import { createProgress, type Progress, type SimStats } from './progress.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { detectionTypeSchema, METRICS, type DetectionType } from '../../gateway/src/domain/index.js';
+import { detectionTypeSchema, METRICS, type DetectionType } from '../../gateway/src/protocol/index.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { Burst, SensorModel } from './models/index.js';
 import type { Rng } from './prng.js';

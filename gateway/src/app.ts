@@ -8,7 +8,7 @@ import { createBroker, createLoginBackoff } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
-import { createSseHub, createWebhooks } from './fanout/index.js';
+import { createSseHub, createWebhooks, parseAllowList } from './fanout/index.js';
 import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
 import { createHealth } from './health.js';
 import { createHistory, type History } from './history.js';
@@ -71,7 +71,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, logger);
   const users = createUserStore(db, apiToken);
   const history = await createHistory(config, dataDir, logger);
-  const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
+  const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
@@ -81,8 +81,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     afterRecord: (a) => webhooks.enqueue(a),
   });
   maintenance = createMaintenance(db, events.audit);
-  const sse = createSseHub();
   const metrics = createMetrics();
+  const sse = createSseHub({
+    limits: { maxBufferBytes: config.GATEWAY_SSE_MAX_BUFFER_BYTES, stallMs: config.GATEWAY_SSE_STALL_TIMEOUT, maxStreamsPerUser: config.GATEWAY_SSE_MAX_STREAMS_PER_USER },
+    dropped: metrics.counter('gateway_sse_dropped_total', 'Event streams ended by the gateway, by reason'),
+  });
   const liveness = createLiveness(history, log('liveness'));
   const evidence = createEvidenceStore({ dataDir, db, clock, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, capBytes: config.GATEWAY_EVIDENCE_CAP_BYTES, retention: config.GATEWAY_EVIDENCE_RETENTION });
   const evidenceLog = log('evidence');
@@ -146,18 +149,25 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const p = users.authenticate(password);
       return p && p.user === username ? p : undefined;
     },
+    accountExists: (name) => users.exists(name),
     logger: log('broker'),
     counters: brokerCounters(metrics),
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
+      maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
       connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
       freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES,
     },
     ...mqttSource(pipeline, log('mqtt-source')),
   });
   pipeline.addSink(mqttEventSink(broker, log('fanout')));
+  // A disabled user's live feeds end at once, not when they next reconnect.
+  users.onDisabled((name) => {
+    sse.closeUser(name);
+    broker.kickAccount(name);
+  });
   pipeline.addSink(webhookSink(webhooks));
   pipeline.addSink(listenerSink(listeners));
 

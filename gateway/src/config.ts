@@ -40,6 +40,9 @@ export const configSchema = z.object({
   GATEWAY_LOGIN_FREE_FAILURES: positiveInt(1000).default(5),
   GATEWAY_API_BODY_LIMIT: positiveInt(64 * 1024 * 1024).default(256 * 1024),
   GATEWAY_API_MAX_PAGE: positiveInt(100_000).default(1000),
+  GATEWAY_SSE_MAX_BUFFER_BYTES: z.coerce.number().int().min(4096).max(256 * 1024 * 1024).default(1024 * 1024),
+  GATEWAY_SSE_STALL_TIMEOUT: duration.default(30_000),
+  GATEWAY_SSE_MAX_STREAMS_PER_USER: positiveInt(10_000).default(32),
   GATEWAY_HTTP_PORT: port.default(8080),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
@@ -57,6 +60,13 @@ export const configSchema = z.object({
   GATEWAY_OVERDUE_MAJOR: durationOrOff.default(15 * 60_000),
   GATEWAY_OVERDUE_WARNING: durationOrOff.default(60 * 60_000),
   GATEWAY_OVERDUE_INFO: durationOrOff.default(0),
+  // Private, loopback or link-local addresses webhooks may reach anyway (comma-separated IPs or CIDRs).
+  GATEWAY_WEBHOOK_ALLOW: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*[0-9A-Fa-f:.]+(\/\d{1,3})?\s*(,\s*[0-9A-Fa-f:.]+(\/\d{1,3})?\s*)*$/, 'must be comma-separated IP addresses or CIDR ranges')
+      .optional(),
+  ),
   GATEWAY_WEBHOOK_MIN_RETRY: duration.default(1000),
   // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
   GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),

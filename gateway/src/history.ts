@@ -12,11 +12,8 @@ import {
   detectInfluxApi,
   detectionLines,
   ensureDatabase,
-  escapeName,
   eventLine,
-  nanos,
   openJournal,
-  quoteIdent,
   routeInfluxClientLog,
   startPrivateInfluxd,
   createTelemetryLines,
@@ -26,6 +23,9 @@ import {
   type InfluxQuery,
   type InfluxStatementResult,
   type InfluxWriter,
+  markMaintenance,
+  readingsQuery,
+  statusLine,
 } from './storage/index.js';
 
 /** The time-series side of the gateway: InfluxDB through the durable outbox, or off. */
@@ -99,7 +99,6 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   const journal = await openJournal(outboxDir);
   // Offsets that keep messages of one device in one millisecond apart (storage/influx/point-times.ts).
   const telemetryLine = createTelemetryLines();
-  const drops: { listener?: (lines: string[], reason: DropReason) => void } = {};
 
   // InfluxDB may be down when the gateway starts: the connection is made on first need and
   // retried by the forwarder, while readings keep going into the outbox.
@@ -119,7 +118,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
         password: config.INFLUX_PASSWORD,
       };
       if (api === 'v1') await ensureDatabase(conn);
-      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, durableCopy: true, onDropped: (lines, reason) => drops.listener?.(lines, reason) });
+      const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, durableCopy: true });
       log.info({ url: influxUrl, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
       return { writer, query: createInfluxQuery(conn) };
     })().catch((err) => {
@@ -128,24 +127,22 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
     });
     return connected;
   }
-  const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, drops, dir: outboxDir, logger: log });
+  const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, dir: outboxDir, logger: log });
   forwarder.start();
-  connect().catch((err) => log.warn({ err: (err as Error).message, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
+  connect().catch((err) => log.warn({ err, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
 
   return {
     enabled: true,
     url: influxUrl,
     writeReadings(readings, maintenance) {
       const line = telemetryLine(readings);
-      // The timestamp is always the last space-separated part of a line; the mark goes before it.
-      const cut = line.lastIndexOf(' ');
-      return journal.append([maintenance ? `${line.slice(0, cut)},maintenance=true${line.slice(cut)}` : line]);
+      return journal.append([maintenance ? markMaintenance(line) : line]);
     },
     writeDetections(detections) {
       return journal.append(detectionLines(detections));
     },
     writeStatus(d, online, rejected, at) {
-      return journal.append([`device_status,device=${escapeName(d.device)},sector=${escapeName(d.sector)},site=${escapeName(d.site)} online=${online ? 1 : 0}i,rejected=${rejected}i ${nanos(at)}`]);
+      return journal.append([statusLine(d, online, rejected, at)]);
     },
     writeTransition({ event, transition }) {
       return journal.append([
@@ -186,15 +183,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
     },
     async readings(q: ReadingsQuery) {
       const { query } = await connect();
-      // The metric is a field name (a strict pattern checked at the edge) and cannot be a bound
-      // parameter; it is quoted as an identifier. Every other value is bound.
-      const params: Record<string, string> = { site: q.site };
-      let where = `"site" = $site`;
-      if (q.device) {
-        where += ` AND "device" = $device`;
-        params.device = q.device;
-      }
-      const sql = `SELECT ${quoteIdent(q.metric)} FROM "telemetry" WHERE ${where} AND time >= ${Math.trunc(q.since)}ms AND time <= ${Math.trunc(q.until)}ms GROUP BY "device" ORDER BY time ASC LIMIT ${q.limit}`;
+      const { sql, params } = readingsQuery(q);
       const [result] = await query.query(sql, params);
       return (result?.series ?? []).map((s) => ({
         device: s.tags?.device ?? '',

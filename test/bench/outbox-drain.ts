@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { createGateway } from '../../gateway/src/app.js';
 import { loadConfig } from '../../gateway/src/config.js';
 import { createLogger } from '../../gateway/src/observability/index.js';
-import { createForwarder, createInfluxWriter, openJournal, telemetryLine, type DropReason } from '../../gateway/src/storage/index.js';
+import { createForwarder, createInfluxWriter, openJournal, telemetryLine } from '../../gateway/src/storage/index.js';
 import { startTestInfluxd } from '../helpers/influxd.js';
 
 const { values } = parseArgs({ options: { points: { type: 'string', default: '1000000' }, 'ingest-rate': { type: 'string', default: '5000' }, help: { type: 'boolean' } } });
@@ -49,9 +49,8 @@ async function drainAlone() {
     const t0 = Date.now();
     const journal = await fill(dir);
     log(`filled ${N} points (${(journal.backlog().bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const drops: { listener?: (l: string[], r: DropReason) => void } = {};
-    const writer = createInfluxWriter({ url: influx.url, api: 'v1', database: influx.database, maxRetries: 0, onDropped: (l, r) => drops.listener?.(l, r) });
-    const fwd = createForwarder({ journal, writer: async () => writer, drops, dir, logger: { info() {}, warn() {}, error: console.error } });
+    const writer = createInfluxWriter({ url: influx.url, api: 'v1', database: influx.database, maxRetries: 0 });
+    const fwd = createForwarder({ journal, writer: async () => writer, dir, logger: { info() {}, warn() {}, error: console.error } });
     const cpu0 = process.cpuUsage();
     const t1 = Date.now();
     fwd.start();

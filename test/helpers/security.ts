@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 // Small probes shared by the security tests: counters from /metrics, the ports the gateway
 // logged at start, raw TCP exchanges with the MQTT port, and how an MQTT connect attempt ended.
+import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { TestGateway } from './gateway.js';
@@ -102,4 +103,12 @@ export async function stillServing(gw: TestGateway): Promise<void> {
   await probe.publishAsync('sites/hb-chem-001/devices/gas-02/telemetry', JSON.stringify({ metrics: { temperature: 20 } }), { qos: 1 });
   await probe.endAsync();
   expect(await counter(gw, 'gateway_messages_accepted_total', 'channel="telemetry"')).toBe(before + 1);
+}
+
+/** Resident set size of a process, in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) / 1024;
 }

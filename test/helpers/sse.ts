@@ -2,6 +2,7 @@
 // as the WHATWG spec says (fields `id`, `event`, `data`; comment lines start with ':'; a blank
 // line ends a message). Tests await messages as they arrive instead of sleeping.
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import { connect as netConnect } from 'node:net';
 
 export interface SseMessage {
   id: string | undefined;
@@ -133,4 +134,33 @@ export function openSse(url: string, opts: SseOptions): Promise<SseClient> {
       reject(err);
     });
   });
+}
+
+export interface StalledReader {
+  /** Resolves once the response head has arrived (the server took the request). */
+  head: Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * An event-stream request over raw TCP from a reader that stops reading after the first bytes:
+ * what a stalled or hostile client does. The kernel's socket buffers fill (a few MiB on
+ * loopback), then the server's. Whether the server let go shows in its counters.
+ */
+export function stalledSseReader(httpUrl: string, token: string, lastEventId?: number): StalledReader {
+  const { hostname, port } = new URL(httpUrl);
+  const socket = netConnect(Number(port), hostname);
+  const head = new Promise<void>((r) =>
+    socket.once('data', () => {
+      socket.pause();
+      r();
+    }),
+  );
+  socket.on('error', () => undefined);
+  socket.write(
+    `GET /api/events/stream HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n` +
+      (lastEventId !== undefined ? `Last-Event-ID: ${lastEventId}\r\n` : '') +
+      '\r\n',
+  );
+  return { head, destroy: () => socket.destroy() };
 }

@@ -206,6 +206,14 @@ describe('writer failures', () => {
     expect(dropped).toEqual([{ lines: [bad], reason: 'rejected' }]);
   });
 
+  it('reports from flush() the reason lines were dropped since the previous flush, then null once all is written', async () => {
+    const w = writer();
+    w.write(['telemetry,site=site-1,device=tank.9,sector=mining level="high" 1764000000000000001']);
+    expect(await w.flush()).toEqual({ dropped: 'rejected' });
+    w.write(['telemetry,site=site-1,device=tank.9,sector=mining level=2 1764000000000000002']);
+    expect(await w.flush()).toEqual({ dropped: null });
+  });
+
   it('gives up on an unreachable server after its retries and counts the lines failed', async () => {
     const dropped: DropReason[] = [];
     const w = writer({ url: `http://127.0.0.1:${await closedPort()}`, maxRetries: 0, onDropped: (_l, r) => dropped.push(r) });

@@ -17,7 +17,7 @@ const clients: MqttClient[] = [];
 beforeAll(async () => {
   influx = await startTestInfluxd();
   // Many refusals come from 127.0.0.1 here; the login backoff has its own test file.
-  gw = await startTestGateway({ INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, GATEWAY_LOGIN_FREE_FAILURES: '1000' });
+  gw = await startTestGateway({ INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, GATEWAY_LOGIN_FREE_FAILURES: '1000', GATEWAY_WEBHOOK_ALLOW: '127.0.0.1' });
   mqttPort = Number(new URL(gw.mqttUrl).port);
 });
 

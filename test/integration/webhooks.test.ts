@@ -6,7 +6,8 @@ import { createUser, publishTelemetry, raise, resolveAndClose } from '../helpers
 import { startTestGateway, testRegistry, type TestGateway } from '../helpers/gateway.js';
 import { signatureValid, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
-const RETRY = { GATEWAY_WEBHOOK_MIN_RETRY: '200ms', GATEWAY_WEBHOOK_MAX_RETRY: '2s' };
+// The receiver listens on loopback, which webhooks may reach only when allowed.
+const RETRY = { GATEWAY_WEBHOOK_MIN_RETRY: '200ms', GATEWAY_WEBHOOK_MAX_RETRY: '2s', GATEWAY_WEBHOOK_ALLOW: '127.0.0.1' };
 const SECRET = 'a-webhook-secret-of-some-length';
 
 let gw: TestGateway;

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { loadRegistry, type RegistryFile } from '../../../gateway/src/registry/index.js';
+import { loadRegistry, type RegistryFile } from '../../../gateway/src/protocol/index.js';
 import { parseDuration } from '../duration.js';
 import { createRng } from '../prng.js';
 import { framesBetween, HJ212_SCENARIOS, type Hj212Scenario, type SimLoggerSpec } from './frames.js';

@@ -1,6 +1,6 @@
 // Byte-exact HJ 212 frames of a simulated pollution-source logger. Every value is a pure
 // function of (seed, MN, virtual time, scenarios), so a run repeats byte for byte.
-import { formatLocalTime, formatPacket, frame, type CrcMode } from '../../../gateway/src/hj212/index.js';
+import { formatLocalTime, formatPacket, frame, type CrcMode } from '../../../gateway/src/protocol/index.js';
 import { createRng } from '../prng.js';
 
 export const HJ212_SCENARIOS = ['cod-high', 'fault', 'crc', 'split', 'modbus', 'outage'] as const;

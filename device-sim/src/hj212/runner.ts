@@ -2,7 +2,7 @@
 // frames in time order, each answered 9014 counted. Virtual time starts `backfill` ago and runs
 // as fast as the gateway answers until it reaches the present, then follows the wall clock.
 import { connect, type Socket } from 'node:net';
-import { Framer, parsePacket } from '../../../gateway/src/hj212/index.js';
+import { Framer, parsePacket } from '../../../gateway/src/protocol/index.js';
 import { framesBetween, type SimLoggerSpec, type TimedFrame } from './frames.js';
 
 export interface Hj212RunOptions {

@@ -1,5 +1,5 @@
 // One model per sector; cameras of every sector share the vision model.
-import type { Sector } from '../../../gateway/src/domain/index.js';
+import type { Sector } from '../../../gateway/src/protocol/index.js';
 import { constructionModel } from './construction.js';
 import { fireworksModel } from './fireworks.js';
 import { hazardousChemicalsModel } from './hazardous-chemicals.js';

@@ -1,4 +1,4 @@
-import type { DetectionType, Sector } from '../../../gateway/src/domain/index.js';
+import type { DetectionType, Sector } from '../../../gateway/src/protocol/index.js';
 import type { Rng } from '../prng.js';
 import { clamp, roundTo } from './metric-model.js';
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { LifecycleError } from '../events/index.js';
 
 // Every error the API answers with: a stable code, its HTTP status and a default message.
 export const ERRORS = {
@@ -47,6 +48,11 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) return send(reply, err.code, err.message, err.extra);
+  // Domain errors, mapped here once: a lifecycle request the event (or window) does not allow.
+  if (err instanceof LifecycleError) {
+    if (err.kind === 'not_found') return send(reply, 'GW_NOT_FOUND', err.message);
+    return send(reply, 'GW_CONFLICT', err.message, err.state !== undefined ? { state: err.state } : undefined);
+  }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
     const detail = err.validation

@@ -4,6 +4,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
+import { commandsTopic, devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
@@ -18,12 +19,16 @@ export interface BrokerCounters {
   protocolErrors: Counter;
   /** A second connection with a client id already connected took the session over. */
   takeovers: Counter;
+  /** Labels: source = publish | will. A device's retain flag was ignored (no device channel retains). */
+  retainIgnored: Counter;
 }
 
 export interface BrokerLimits {
   /** Largest MQTT packet accepted, in bytes; larger ones close the connection. */
   maxPacketBytes: number;
   maxTopicLength: number;
+  /** Largest payload kept past ingest: a larger one is refused by ingest and never stored or forwarded by the broker. */
+  maxPayloadBytes: number;
   /** New connections per remote address per second (0 = unlimited). */
   connectionsPerSecond: number;
   /** Failed logins per address before exponential backoff starts. */
@@ -34,6 +39,7 @@ export interface BrokerLimits {
 export const defaultBrokerLimits: BrokerLimits = {
   maxPacketBytes: 256 * 1024,
   maxTopicLength: 256,
+  maxPayloadBytes: 64 * 1024,
   connectionsPerSecond: 50,
   freeLoginFailures: 5,
   maxLoginBackoffMs: 5 * 60_000,
@@ -46,6 +52,8 @@ export interface BrokerOptions {
    * They publish nothing; with the supervisor role they may subscribe to supervision/#.
    */
   authenticateAccount?: (username: string, password: string) => Principal | undefined;
+  /** Whether an account of this name exists: an account's extra client ids must not be another's name. */
+  accountExists?: (name: string) => boolean;
   logger: Logger;
   counters: BrokerCounters;
   limits?: Partial<BrokerLimits>;
@@ -80,6 +88,8 @@ export interface Broker {
   connectedDevices(): number;
   /** Closes the session of a client id (a device removed from the registry). */
   kick(clientId: string): boolean;
+  /** Closes every connection of an account (the user was disabled); returns how many. */
+  kickAccount(user: string): number;
   close(): Promise<void>;
   aedes: Aedes;
 }
@@ -97,6 +107,16 @@ function remoteAddress(client: Client): string {
   return client.req?.socket?.remoteAddress ?? conn.remoteAddress ?? 'unknown';
 }
 
+const EMPTY = Buffer.alloc(0);
+// An address may fail this many times more than one identity at it before it must wait.
+const ADDRESS_FAILURE_FACTOR = 10;
+
+interface Will {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
 export function createBroker(opts: BrokerOptions): Broker {
   const { logger, counters } = opts;
   const limits = { ...defaultBrokerLimits, ...opts.limits };
@@ -106,7 +126,27 @@ export function createBroker(opts: BrokerOptions): Broker {
   const servers: Server[] = [];
   const rate = createConnectionRateLimit(limits.connectionsPerSecond);
   const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
+  const addressBackoff = createLoginBackoff(limits.freeLoginFailures * ADDRESS_FAILURE_FACTOR, limits.maxLoginBackoffMs);
   let wss: WebSocketServer | undefined;
+
+  /**
+   * The will of a connecting client, checked before it is stored: a will is published when the
+   * connection drops, so the same rules as a publish apply (no wildcards, the payload limit, no
+   * retain). Accounts publish nothing, so their will is dropped. Returns why it is refused.
+   */
+  function checkWill(client: Client): string | undefined {
+    const c = client as Client & { _will?: Will | null };
+    const will = c._will;
+    if (!will) return undefined;
+    if (/[+#\u0000]/.test(will.topic)) return 'a will topic must not contain +, # or NUL';
+    if (will.topic.length > limits.maxTopicLength) return `will topic longer than ${limits.maxTopicLength} characters`;
+    if (will.payload.length > limits.maxPayloadBytes) return `will payload over ${limits.maxPayloadBytes} bytes`;
+    if (will.retain) {
+      will.retain = false;
+      counters.retainIgnored.inc({ source: 'will' });
+    }
+    return undefined;
+  }
 
   const aedes = new Aedes({
     // A subscriber that stops reading must not stall delivery to everyone else.
@@ -119,16 +159,23 @@ export function createBroker(opts: BrokerOptions): Broker {
       const address = remoteAddress(client);
       const fail = (reason: string, message: string, code = BAD_USERNAME_OR_PASSWORD) => {
         counters.authFailures.inc({ reason });
-        if (reason !== 'login_backoff') backoff.failed(address);
         logger.warn({ clientId: client.id, username, address, reason }, 'connection refused');
         done(authError(message, code), false);
       };
-      const wait = backoff.waitFor(address);
+      // Failures count per identity at an address (one identity's success never clears
+      // another's), and per address with more room (many identities guessed from one place).
+      const identityKey = `${address}|${username ?? ''}`;
+      const wait = Math.max(backoff.waitFor(identityKey), addressBackoff.waitFor(address));
       // Refused before any secret is checked: a guesser gets no answer and costs no scrypt.
-      if (wait > 0) return fail('login_backoff', `too many failed logins from this address; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
+      if (wait > 0) return fail('login_backoff', `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
+      backoff.charge(identityKey);
+      addressBackoff.charge(address);
       if (!username || !password) return fail('no_credentials', 'username and password are required');
+      const willProblem = checkWill(client);
+      if (willProblem) return fail('bad_will', willProblem, NOT_AUTHORIZED);
       const accept = () => {
-        backoff.succeeded(address);
+        backoff.succeeded(identityKey, true);
+        addressBackoff.succeeded(address);
         const prior = connected.get(client.id);
         if (prior && prior !== client && !prior.closed) {
           // MQTT-3.1.4-2: the new connection takes the session over; count it, it may be a clone.
@@ -146,7 +193,13 @@ export function createBroker(opts: BrokerOptions): Broker {
         if (client.id !== username && !client.id.startsWith(`${username}.`)) {
           return fail('client_id_mismatch', `client id must be "${username}" or start with "${username}."`, IDENTIFIER_REJECTED);
         }
+        // Device ids may contain dots: "north.gas-01" is a device, never a session of account "north";
+        // nor may one account's client id be another account's name.
+        if (opts.registry().device(client.id) || (client.id !== username && opts.accountExists?.(client.id))) {
+          return fail('client_id_mismatch', `client id "${client.id}" belongs to a device or another account`, IDENTIFIER_REJECTED);
+        }
         accounts.set(client, account);
+        (client as Client & { _will?: Will | null })._will = null;
         return accept();
       }
       verifySecret(password.toString('utf8'), device.entry).then(
@@ -182,7 +235,13 @@ export function createBroker(opts: BrokerOptions): Broker {
         counters.protocolErrors.inc({ reason: 'topic_too_long' });
         return callback(new Error(`topic longer than ${limits.maxTopicLength} characters`));
       }
-      const prefix = `sites/${device.site}/devices/${device.device}/`;
+      const prefix = devicePrefix(device.site, device.device);
+      // No device channel is retained: retained messages live until restart, so every device could
+      // fill the broker's memory with them. The message is handled as if sent without the flag.
+      if (packet.retain) {
+        packet.retain = false;
+        counters.retainIgnored.inc({ source: 'publish' });
+      }
       if (!packet.topic.startsWith(prefix)) {
         counters.aclDenied.inc({ action: 'publish' });
         logger.warn({ device: device.device, topic: packet.topic.slice(0, 200) }, 'publish outside the device topic refused');
@@ -197,6 +256,9 @@ export function createBroker(opts: BrokerOptions): Broker {
         return callback(null);
       }
       // The PUBACK (QoS 1) is written only after this callback: here, once the data is durable.
+      // Over the payload limit, ingest has refused it (and counted why); the broker must not keep
+      // it either: a QoS 2 packet waits in memory until PUBREL, and nothing is forwarded.
+      if (packet.payload.length > limits.maxPayloadBytes) packet.payload = EMPTY;
       if (result) result.then(() => callback(null), (err) => (logger.error({ err }, 'ingest failed'), callback(err as Error)));
       else callback(null);
     },
@@ -207,7 +269,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         return callback(null, sub);
       }
       const device = devices.get(client);
-      const own = device ? `sites/${device.site}/devices/${device.device}/commands` : undefined;
+      const own = device ? commandsTopic(device.site, device.device) : undefined;
       if (own && (sub.topic === `${own}/#` || sub.topic === own || sub.topic.startsWith(`${own}/`))) {
         return callback(null, sub);
       }
@@ -299,6 +361,15 @@ export function createBroker(opts: BrokerOptions): Broker {
       return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     connectedDevices: () => aedes.connectedClients,
+    kickAccount(user) {
+      let n = 0;
+      for (const c of connected.values()) {
+        if (accounts.get(c)?.user !== user || c.closed) continue;
+        c.close();
+        n++;
+      }
+      return n;
+    },
     kick(clientId) {
       const c = connected.get(clientId);
       if (!c || c.closed) return false;

@@ -18,28 +18,39 @@ export function createConnectionRateLimit(perSecond: number, now: () => number =
 }
 
 /**
- * Failed logins per address: after `freeAttempts` failures, each further attempt must wait
+ * Failed logins, per key: after `freeAttempts` failures, each further attempt must wait
  * 2^(failures - freeAttempts) seconds (capped), and is refused before any secret is checked.
+ * An attempt is charged as a failure when it starts (`charge`), before the asynchronous secret
+ * check, so concurrent attempts cannot all slip under the limit; a success refunds it.
  */
 export function createLoginBackoff(freeAttempts: number, maxDelayMs: number, now: () => number = Date.now) {
   const failures = new Map<string, { count: number; last: number }>();
   return {
-    /** Milliseconds the address must still wait, 0 when it may try. */
-    waitFor(address: string): number {
-      const f = failures.get(address);
+    /** Milliseconds the key must still wait, 0 when it may try. */
+    waitFor(key: string): number {
+      const f = failures.get(key);
       if (!f || f.count < freeAttempts) return 0;
       const delay = Math.min(maxDelayMs, 1000 * 2 ** (f.count - freeAttempts));
       return Math.max(0, f.last + delay - now());
     },
-    failed(address: string): void {
-      const f = failures.get(address) ?? { count: 0, last: 0 };
+    /** Counts an attempt as failed until it succeeds. */
+    charge(key: string): void {
+      const f = failures.get(key) ?? { count: 0, last: 0 };
       f.count++;
       f.last = now();
-      failures.set(address, f);
+      failures.set(key, f);
       if (failures.size > 100_000) failures.clear();
     },
-    succeeded(address: string): void {
-      failures.delete(address);
+    /** Counts a failure after the fact (callers that check synchronously, such as the HJ 212 listener). */
+    failed(key: string): void {
+      this.charge(key);
+    },
+    /** A charged attempt succeeded: one failure is taken back; with `clear`, all of them. */
+    succeeded(key: string, clear = false): void {
+      const f = failures.get(key);
+      if (!f) return;
+      if (clear || f.count <= 1) failures.delete(key);
+      else f.count--;
     },
   };
 }

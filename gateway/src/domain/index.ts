@@ -4,3 +4,4 @@ export * from './vocabulary.js';
 export * from './reading.js';
 export * from './metrics.js';
 export * from './profile.js';
+export * from './event-key.js';

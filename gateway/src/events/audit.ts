@@ -105,6 +105,10 @@ export type AuditLog = ReturnType<typeof createAuditLog>;
 export function createAuditLog(db: StateDb) {
   const q = {
     last: db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
+    // The highest sequence number ever given out, kept apart from the rows: a number is never
+    // given out twice even when rows were removed, and removed newest rows show as missing.
+    high: db.prepare(`SELECT value FROM kv WHERE key = 'audit-seq-high'`),
+    setHigh: db.prepare(`INSERT INTO kv (key, value) VALUES ('audit-seq-high', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
     insert: db.prepare(`INSERT INTO audit (seq, kind, event_id, window_id, site, device, type, at, actor, note, severity, value, detail, prev_hash, hash)
       VALUES (@seq, @kind, @eventId, @windowId, @site, @device, @type, @at, @actor, @note, @severity, @value, @detail, @prevHash, @hash)`),
     bySeq: db.prepare('SELECT * FROM audit WHERE seq = ?'),
@@ -112,11 +116,14 @@ export function createAuditLog(db: StateDb) {
     walk: db.prepare('SELECT * FROM audit ORDER BY seq'),
   };
 
+  const highWater = () => Number((q.high.get() as { value: string } | undefined)?.value ?? 0);
+
   return {
     /** Appends one row; call inside the transaction that makes the change it records. */
     append(entry: AuditEntry): AuditRecord {
       const last = q.last.get() as { seq: number; hash: string } | undefined;
-      const seq = (last?.seq ?? 0) + 1;
+      const seq = Math.max(last?.seq ?? 0, highWater()) + 1;
+      q.setHigh.run(String(seq));
       const prevHash = last?.hash ?? GENESIS;
       const detail = entry.detail === null || entry.detail === undefined ? null : JSON.stringify(entry.detail);
       const row = { ...entry, detail, seq, prevHash };
@@ -159,6 +166,8 @@ export function createAuditLog(db: StateDb) {
         prev = r.hash;
         expectedSeq++;
       }
+      const high = highWater();
+      if (high > expectedSeq - 1) return { ok: false, rows, seq: expectedSeq, reason: `rows ${expectedSeq} to ${high} are missing at the end of the trail` };
       return { ok: true, rows, lastHash: prev };
     },
   };

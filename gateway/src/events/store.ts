@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { severityRank, type Severity } from '../domain/index.js';
 import type { RuleTransition } from '../rules/index.js';
 import type { StateDb } from '../storage/index.js';
-import { createAuditLog, type AuditLog, type AuditRecord } from './audit.js';
+import { createAuditLog, type AuditLog, type AuditRecord, type VerifyResult } from './audit.js';
+import { lifecycleStep, stateAfter, UNRESOLVED } from './lifecycle.js';
 import { createEventQuery } from './query.js';
 import type { Disposition, EventDetail, EventState, SupervisionEvent, TransitionRecord, TransitionType } from './schema.js';
 
@@ -147,6 +148,8 @@ function spell(ms: number): string {
   return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
 }
 
+const UNRESOLVED_SQL = `(${UNRESOLVED.map((s) => `'${s}'`).join(', ')})`;
+
 /** Sortable, unguessable event ids: raise time then randomness. */
 export function newEventId(at: number): string {
   return `ev-${Math.max(0, at).toString(36).padStart(9, '0')}-${randomBytes(5).toString('hex')}`;
@@ -172,7 +175,7 @@ export interface EventStoreOptions {
 export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
   const audit: AuditLog = createAuditLog(db);
   const q = {
-    unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ('open', 'acknowledged') ORDER BY raised_at DESC LIMIT 1`),
+    unresolvedByKey: db.prepare(`SELECT * FROM events WHERE key = ? AND state IN ${UNRESOLVED_SQL} ORDER BY raised_at DESC LIMIT 1`),
     byId: db.prepare('SELECT * FROM events WHERE id = ?'),
     insertEvent: db.prepare(`INSERT INTO events (id, key, rule, rule_version, item, title, site, device, sector, metric, camera,
       detection_type, severity, value, threshold, message, state, raised_at, updated_at, suppressed, evidence, recorded_at, late)
@@ -183,7 +186,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     touch: db.prepare('UPDATE events SET updated_at = ? WHERE id = ?'),
     markOverdue: db.prepare('UPDATE events SET last_overdue_at = ? WHERE id = ?'),
     openUnacked: db.prepare(`SELECT * FROM events WHERE state = 'open' AND suppressed = 0`),
-    unresolvedKeys: db.prepare(`SELECT key FROM events WHERE state IN ('open', 'acknowledged')`),
+    unresolvedKeys: db.prepare(`SELECT key FROM events WHERE state IN ${UNRESOLVED_SQL}`),
   };
 
   const rowOf = (id: string) => q.byId.get(id) as EventRow | undefined;
@@ -265,34 +268,37 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return row;
   }
 
-  function conflict(row: EventRow, action: string): never {
-    throw new LifecycleError('conflict', `event ${row.id} is ${row.state}: it cannot be ${action}`, row.state as EventState);
+  /** The lifecycle table's answer for a request on this event: true to record, false for a no-op; throws a conflict. */
+  function allowed(row: EventRow, type: TransitionType): boolean {
+    const step = lifecycleStep(row.state as EventState, type);
+    if (!step.ok) throw new LifecycleError('conflict', `event ${row.id} is ${row.state}: it cannot be ${step.refusal}`, row.state as EventState);
+    return step.next !== null;
   }
 
   const acknowledgeTx = db.transaction((id: string, actor: string, note: string | null, at: number): AppliedTransition | null => {
     const row = requireEvent(id);
-    if (row.state === 'acknowledged') return null; // acknowledging twice records nothing
-    if (row.state !== 'open') conflict(row, 'acknowledged');
+    if (!allowed(row, 'acknowledged')) return null; // acknowledging twice records nothing
     q.setState.run({ id, state: 'acknowledged', at, ackAt: at, resolvedAt: null, closedAt: null, disposition: null });
     return record(row, 'acknowledged', at, actor, note, row.severity as Severity, row.value);
   });
 
   const commentTx = db.transaction((id: string, actor: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
+    allowed(row, 'commented');
     q.touch.run(at, id);
     return record(row, 'commented', at, actor, note, row.severity as Severity, row.value);
   });
 
   const resolveTx = db.transaction((id: string, actor: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'resolved');
+    allowed(row, 'resolved');
     q.setState.run({ id, state: 'resolved', at, ackAt: null, resolvedAt: at, closedAt: null, disposition: null });
     return record(row, 'resolved', at, actor, note, row.severity as Severity, row.value);
   });
 
   const closeTx = db.transaction((id: string, actor: string, disposition: Disposition, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'resolved') conflict(row, 'closed (only a resolved event can be closed)');
+    allowed(row, 'closed');
     q.setState.run({ id, state: 'closed', at, ackAt: null, resolvedAt: null, closedAt: at, disposition });
     return record(row, 'closed', at, actor, note, row.severity as Severity, row.value, { disposition });
   });
@@ -300,7 +306,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
   // Referral (协同监管): the event goes to another department's list; who had it is in the audit row.
   const referTx = db.transaction((id: string, actor: string, department: string, note: string, at: number): AppliedTransition => {
     const row = requireEvent(id);
-    if (row.state !== 'open' && row.state !== 'acknowledged') conflict(row, 'referred');
+    allowed(row, 'referred');
     const from = (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null }).department;
     db.prepare('UPDATE events SET department = ?, updated_at = ? WHERE id = ?').run(department, at, id);
     return record(row, 'referred', at, actor, note, row.severity as Severity, row.value, { department, from });
@@ -333,7 +339,7 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     for (const a of audit.ofEvent(id)) {
       if (a.kind !== 'transition') continue;
       const t = toTransition(a);
-      e = { ...e, severity: t.severity };
+      e = { ...e, severity: t.severity, state: stateAfter(e.state, t.type) };
       if (t.type !== 'overdue') e.updatedAt = t.at;
       switch (t.type) {
         case 'raised':
@@ -345,17 +351,14 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
           break;
         }
         case 'acknowledged':
-          e.state = 'acknowledged';
           e.acknowledgedAt = t.at;
           e.overdue = false;
           break;
         case 'resolved':
-          e.state = 'resolved';
           e.resolvedAt = t.at;
           e.overdue = false;
           break;
         case 'closed':
-          e.state = 'closed';
           e.closedAt = t.at;
           e.disposition = t.disposition;
           break;
@@ -371,11 +374,58 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return out;
   }
 
+  /** One page of transitions after the audit row `seq`, at most `limit` audit rows read. */
+  function transitionsPage(seq: number, notBefore: number, limit: number): { items: AppliedTransition[]; lastSeq: number; more: boolean } {
+    const items: AppliedTransition[] = [];
+    const cache = new Map<string, Map<number, SupervisionEvent> | undefined>();
+    // notBefore is on the gateway clock: a late raise (event time hours ago) recorded a minute ago is caught up.
+    const rows = audit.list({ afterSeq: seq, recordedSince: notBefore, limit });
+    for (const a of rows) {
+      if (a.kind !== 'transition' || !a.eventId) continue;
+      if (!cache.has(a.eventId)) cache.set(a.eventId, historyOf(a.eventId));
+      // The event as it stood right after this transition, as live subscribers got it: the
+      // current row would show a replayed 'raised' as already resolved or closed.
+      const event = cache.get(a.eventId)?.get(a.seq);
+      if (event && !event.suppressed) items.push({ event, transition: toTransition(a) });
+    }
+    return { items, lastSeq: rows.at(-1)?.seq ?? seq, more: rows.length === limit };
+  }
+
+  /**
+   * The audit chain, then every event row against it: each row must be what its chained
+   * transitions make of it (state, severity, value, disposition, times, site, device, rule), each
+   * row must have its transitions, and every event the trail names must still have its row.
+   */
+  function verify(): VerifyResult {
+    const chain = audit.verify();
+    if (!chain.ok) return chain;
+    const fail = (seq: number, reason: string): VerifyResult => ({ ok: false, rows: chain.rows, seq, reason });
+    for (const row of db.prepare('SELECT * FROM events ORDER BY raised_at, id').iterate() as IterableIterator<EventRow>) {
+      const trail = audit.ofEvent(row.id).filter((a) => a.kind === 'transition');
+      const raised = trail[0];
+      if (!raised || raised.type !== 'raised') return fail(0, `event ${row.id} has no raise in the audit trail`);
+      const last = [...historyOf(row.id)!.values()].at(-1)!;
+      const stored = toEvent(row);
+      const fields = ['state', 'severity', 'value', 'disposition', 'acknowledgedAt', 'resolvedAt', 'closedAt'] as const;
+      const changed: string[] = fields.filter((f) => stored[f] !== last[f]);
+      if (row.site !== raised.site || row.device !== raised.device) changed.push('site/device');
+      if (row.rule !== raised.actor) changed.push('rule');
+      if (changed.length) return fail(trail.at(-1)!.seq, `event ${row.id} was altered: its ${changed.join(', ')} do not match its transitions`);
+    }
+    const orphan = db
+      .prepare(`SELECT event_id AS id, MIN(seq) AS seq FROM audit WHERE kind = 'transition' AND event_id IS NOT NULL AND event_id NOT IN (SELECT id FROM events) GROUP BY event_id ORDER BY seq LIMIT 1`)
+      .get() as { id: string; seq: number } | undefined;
+    if (orphan) return fail(orphan.seq, `event ${orphan.id} was deleted: the audit trail has its transitions but the events table has no row`);
+    return chain;
+  }
+
   const query = createEventQuery(db, toEvent);
   return {
     audit,
     // The wall's paged, prioritised list and its true counts.
     ...query,
+
+    verify,
 
     /** Applies one transition decided by the rule engine. */
     applyRuleTransition: (t: RuleTransition): AppliedTransition | null => applyRuleTx(t),
@@ -410,19 +460,10 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
 
     /** Transitions after an audit sequence number (SSE catch-up), oldest first, suppressed events left out. */
     transitionsAfter(seq: number, notBefore: number, limit: number): AppliedTransition[] {
-      const out: AppliedTransition[] = [];
-      const cache = new Map<string, Map<number, SupervisionEvent> | undefined>();
-      // notBefore is on the gateway clock: a late raise (event time hours ago) recorded a minute ago is caught up.
-      for (const a of audit.list({ afterSeq: seq, recordedSince: notBefore, limit })) {
-        if (a.kind !== 'transition' || !a.eventId) continue;
-        if (!cache.has(a.eventId)) cache.set(a.eventId, historyOf(a.eventId));
-        // The event as it stood right after this transition, as live subscribers got it: the
-        // current row would show a replayed 'raised' as already resolved or closed.
-        const event = cache.get(a.eventId)?.get(a.seq);
-        if (event && !event.suppressed) out.push({ event, transition: toTransition(a) });
-      }
-      return out;
+      return transitionsPage(seq, notBefore, limit).items;
     },
+
+    transitionsPage,
 
     /** Keys with an event not yet resolved: the engine's view must agree with these after a restart. */
     unresolvedKeys(): string[] {

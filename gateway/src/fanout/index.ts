@@ -2,3 +2,4 @@
 export { transitionMessage, matches, type TransitionMessage, type SubscriberFilter } from './message.js';
 export { createSseHub, type SseHub } from './sse.js';
 export { createWebhooks, newWebhookSchema, webhookSchema, deliverySchema, signBody, defaultWebhookRetry, type Webhooks, type Webhook, type NewWebhook, type Delivery, type WebhookRetry } from './webhooks.js';
+export { parseAllowList, refusedAddress, type EgressPolicy } from './egress.js';

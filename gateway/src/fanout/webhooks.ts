@@ -4,6 +4,7 @@ import { idSchema, severitySchema, type Severity } from '../domain/index.js';
 import type { AppliedTransition } from '../events/index.js';
 import type { Logger } from '../observability/index.js';
 import type { StateDb } from '../storage/index.js';
+import { EgressRefused, checkTarget, parseAllowList, post, type EgressPolicy } from './egress.js';
 import { matches, transitionMessage } from './message.js';
 
 export const newWebhookSchema = z
@@ -112,8 +113,9 @@ export type Webhooks = ReturnType<typeof createWebhooks>;
  * nothing. One delivery at a time per endpoint, in audit order: a failing delivery holds
  * back the later ones, so every endpoint sees an event's transitions in order.
  */
-export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () => number; retry?: Partial<WebhookRetry> }) {
+export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () => number; retry?: Partial<WebhookRetry>; egress?: EgressPolicy }) {
   const clock = opts.clock ?? Date.now;
+  const egress = opts.egress ?? parseAllowList(undefined);
   const retry = { ...defaultWebhookRetry, ...opts.retry };
   const log = opts.logger.child({ module: 'webhooks' });
   const q = {
@@ -143,23 +145,23 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
     const started = clock();
     let error: string | null = null;
     try {
-      const res = await fetch(hook.url, {
-        method: 'POST',
-        headers: {
+      const status = await post(
+        hook.url,
+        {
           'content-type': 'application/json',
           'user-agent': 'remote-supervision-gateway',
           'x-gateway-delivery': d.id,
           'x-gateway-timestamp': timestamp,
           'x-gateway-signature': signBody(hook.secret, timestamp, d.body),
         },
-        body: d.body,
-        signal: AbortSignal.any([AbortSignal.timeout(retry.timeoutMs), aborter.signal]),
-        redirect: 'error',
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+        d.body,
+        AbortSignal.any([AbortSignal.timeout(retry.timeoutMs), aborter.signal]),
+        egress,
+      );
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (err) {
-      error = (err as Error).message;
+      // Coarse on purpose: the wording must not tell an admin which internal ports are open.
+      error = err instanceof EgressRefused ? err.message : (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError' ? 'no answer in time' : 'connection failed';
     }
     const now = clock();
     // Settled after the database was closed: the delivery stays pending and goes again next start.
@@ -192,6 +194,8 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
   }
 
   return {
+    /** Why a URL may not be a webhook target (resolved as a delivery would), or null. */
+    refusedTarget: (url: string): Promise<string | null> => checkTarget(url, egress),
     create(w: NewWebhook, actor: string): Webhook {
       const id = `wh-${randomBytes(6).toString('hex')}`;
       q.insert.run(id, w.url, w.secret, w.sites ? JSON.stringify(w.sites) : null, w.items ? JSON.stringify(w.items) : null, w.minSeverity, actor, clock());

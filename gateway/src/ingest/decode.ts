@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { DeviceRef, Detection, DeviceStatus, Reading } from '../domain/index.js';
 import { METRIC_PATTERN } from '../domain/index.js';
-import { parseTopic, type Channel } from './topic.js';
+import { devicePrefix, isChannel, parseTopic, type Channel } from '../protocol/topics.js';
 import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from './payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
 import { defaultTimePolicy, eventTime, type TimePolicy } from './event-time.js';
@@ -104,9 +104,9 @@ export function decodeMessage(
   limits: IngestLimits = defaultIngestLimits,
 ): Decoded | Rejection {
   // The device's own prefix is the common case (the broker's ACL already saw it): no regex needed.
-  const prefix = `sites/${from.site}/devices/${from.device}/`;
+  const prefix = devicePrefix(from.site, from.device);
   let channel: Channel;
-  if (topic.startsWith(prefix) && CHANNELS.has(topic.slice(prefix.length))) {
+  if (topic.startsWith(prefix) && isChannel(topic.slice(prefix.length))) {
     channel = topic.slice(prefix.length) as Channel;
   } else {
     const parsedTopic = parseTopic(topic);
@@ -137,7 +137,6 @@ export function decodeMessage(
   return decodeJson(channel, json, from, receivedAt, limits);
 }
 
-const CHANNELS = new Set(['telemetry', 'vision', 'status']);
 
 /**
  * The common telemetry shape checked by hand, `{ "ts"?: epoch ms, "metrics": { name: finite

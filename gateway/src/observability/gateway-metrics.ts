@@ -7,6 +7,7 @@ export function brokerCounters(metrics: Metrics) {
     aclDenied: metrics.counter('gateway_mqtt_acl_denied_total', "Refused publishes and subscriptions outside a client's own topics"),
     protocolErrors: metrics.counter('gateway_mqtt_protocol_errors_total', 'Connections closed for breaking a limit or the protocol, by reason'),
     takeovers: metrics.counter('gateway_mqtt_session_takeovers_total', 'Connections that took over a session with the same client id'),
+    retainIgnored: metrics.counter('gateway_mqtt_retain_ignored_total', 'Retain flags of device publishes and wills ignored, by source'),
   };
 }
 

@@ -1,3 +1,4 @@
+import { encodeEventKey } from '../domain/index.js';
 import type { Backlog } from '../storage/index.js';
 import type { RuleTransition } from '../rules/index.js';
 
@@ -5,7 +6,7 @@ import type { RuleTransition } from '../rules/index.js';
 // (new QoS 1 publishes then wait), resolved when it has room again. It is not in a rule
 // file because it watches the gateway itself, but it emits an ordinary rule transition.
 
-export const BACKLOG_KEY = 'system|gateway|outbox';
+export const BACKLOG_KEY = encodeEventKey({ rule: 'system', site: 'gateway', device: 'outbox' });
 
 /** The transition for the outbox turning full (`raised`) or having room again (`resolved`). */
 export function backlogTransition(full: boolean, backlog: Backlog, capBytes: number, now: number): RuleTransition {

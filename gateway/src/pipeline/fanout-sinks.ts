@@ -1,6 +1,7 @@
 import type { AppliedTransition } from '../events/index.js';
 import { transitionMessage, type SseHub, type Webhooks } from '../fanout/index.js';
 import type { Logger } from '../observability/index.js';
+import { eventTopic } from '../protocol/topics.js';
 import type { TransitionSink } from './sinks.js';
 
 // The transition sinks of the gateway, in the order app.ts adds them.
@@ -18,7 +19,7 @@ export function sseSink(sse: SseHub): TransitionSink {
 export function mqttEventSink(broker: { publish(topic: string, payload: string, qos: 0 | 1): Promise<unknown> }, logger: Logger): TransitionSink {
   return {
     name: 'mqtt',
-    send: (a) => void broker.publish(`supervision/events/${a.event.site}`, JSON.stringify(transitionMessage(a)), 1).catch((err) => logger.warn({ err }, 'event publish failed')),
+    send: (a) => void broker.publish(eventTopic(a.event.site), JSON.stringify(transitionMessage(a)), 1).catch((err) => logger.warn({ err }, 'event publish failed')),
   };
 }
 

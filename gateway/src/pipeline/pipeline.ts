@@ -173,13 +173,13 @@ export function createPipeline(opts: PipelineOptions) {
 
   return {
     accept,
-    /** A source's connection to a device opened or closed (MQTT today; a TCP link for HJ 212). */
     /** A message without data (an HJ 212 heartbeat): the device is alive, for liveness and offline rules. */
     seen(device: RegisteredDevice): void {
       const now = clock();
       liveness.heard(device.device, now);
       run({ type: 'seen', ref: device }, now);
     },
+    /** A source's connection to a device opened or closed (MQTT, an HJ 212 TCP link). */
     connection(device: RegisteredDevice, online: boolean): void {
       const now = clock();
       if (online) run({ type: 'seen', ref: device }, now);

@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Decoded, Rejection } from '../ingest/index.js';
 import { jsonDepthExceeds, topicFor } from '../ingest/index.js';
 import type { Logger } from '../observability/index.js';
+import { devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice } from '../registry/index.js';
 import type { PushedBody } from '../sources/index.js';
 import { loadProfiles, ProfileSetError, type ProfileProblem } from './loader.js';
@@ -96,7 +97,7 @@ export function createProfiles(opts: ProfilesOptions) {
   return {
     /** A publish on a topic of the device's profile; null when the topic is not the profile's (the canonical topics never are). */
     fromMqtt(device: RegisteredDevice, topic: string, payload: Buffer, now: number): ProfileResult | null {
-      const prefix = `sites/${device.site}/devices/${device.device}/`;
+      const prefix = devicePrefix(device.site, device.device);
       if (device.entry.profile === undefined || !topic.startsWith(prefix)) return null;
       const suffix = topic.slice(prefix.length);
       if (suffix === 'telemetry' || suffix === 'vision' || suffix === 'status') return null;

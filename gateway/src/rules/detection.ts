@@ -1,4 +1,4 @@
-import { severityRank, type Detection } from '../domain/index.js';
+import { encodeEventKey, severityRank, type Detection } from '../domain/index.js';
 import { candidates, paramsFor, type CompiledDetectionRule, type CompiledRules } from './compile.js';
 import { fmt, formatDuration, where } from './message.js';
 import type { DetectionKeyState, EngineState } from './state.js';
@@ -11,7 +11,7 @@ import type { EvidenceItem, RuleTransition } from './types.js';
 export const MAX_EVIDENCE = 20;
 
 function keyState(state: EngineState, rule: CompiledDetectionRule, d: Detection): DetectionKeyState {
-  const key = `${rule.id}|${d.site}|${d.device}|${d.camera}|${d.type}`;
+  const key = encodeEventKey({ rule: rule.id, site: d.site, device: d.device, camera: d.camera, type: d.type });
   let st = state.detections.get(key);
   if (st === undefined) {
     st = {

@@ -1,4 +1,4 @@
-import type { DeviceRef } from '../domain/index.js';
+import { decodeEventKey, type DeviceRef } from '../domain/index.js';
 import type { Decoded } from '../ingest/index.js';
 import type { CompiledRules } from './compile.js';
 import { nextDetectionDue, releaseDetection, stepDetections, tickDetections } from './detection.js';
@@ -45,19 +45,18 @@ export function step(rules: CompiledRules, state: EngineState, input: EngineInpu
   return out.length === 0 ? NOTHING : out;
 }
 
-/** Forgets the open event of a key (`rule|site|device`, `+|camera|type` for detection). */
+/** Forgets the open event of a key; keys of other shapes (other modules' events) are ignored. */
 function release(rules: CompiledRules, state: EngineState, key: string): void {
-  const parts = key.split('|');
-  const [ruleId, site, device] = parts;
-  if (ruleId === undefined || site === undefined || device === undefined) return;
-  if (parts.length === 5) {
+  const k = decodeEventKey(key);
+  if (k === null) return;
+  if ('camera' in k) {
     const st = state.detections.get(key);
     if (st) releaseDetection(state, st);
     return;
   }
-  if (parts.length !== 3) return;
-  const dev = findDevice(state, site, device);
+  const dev = findDevice(state, k.site, k.device);
   if (!dev) return;
+  const ruleId = k.rule;
   const kind = rules.byId.get(ruleId)?.kind;
   const offline = dev.offline.get(ruleId);
   if (offline && (kind === undefined || kind === 'offline')) releaseOffline(offline);

@@ -1,4 +1,4 @@
-import { severityRank, type DeviceRef } from '../domain/index.js';
+import { encodeEventKey, severityRank, type DeviceRef } from '../domain/index.js';
 import { candidates, OFFLINE_KEY, paramsFor, type CompiledOfflineRule, type CompiledRules } from './compile.js';
 import { fmt, formatDuration, seconds, where } from './message.js';
 import { deviceState, eachDevice, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
@@ -27,7 +27,7 @@ function cacheOf(rules: CompiledRules, dev: DeviceState): OfflineCache {
 function transition(type: RuleTransition['type'], rule: CompiledOfflineRule, dev: DeviceState, st: OfflineKeyState, silentMs: number, afterMs: number, now: number, message: string): RuleTransition {
   return {
     type,
-    key: `${rule.id}|${dev.site}|${dev.device}`,
+    key: encodeEventKey({ rule: rule.id, site: dev.site, device: dev.device }),
     rule: rule.id,
     ruleVersion: rule.version,
     item: rule.item,

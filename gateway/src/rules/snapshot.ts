@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { detectionTypeSchema, deviceKindSchema, sectorSchema, severitySchema } from '../domain/index.js';
 import type { CompiledRules } from './compile.js';
-import { createEngineState, deviceState, eachDevice, pruneState, type Aux, type DetectionKeyState, type EngineState, type OpenEvent, type RuleKeyState } from './state.js';
+import { createEngineState, deviceState, eachDevice, pruneState, type Aux, type DetectionKeyState, type EngineState, type OpenEvent, type RuleKeyState, type RulePhase } from './state.js';
 
 // The engine state as plain JSON, so a restart carries on where it stopped: a `for: 10m`
 // that had run 7 minutes raises 3 minutes after restore. Idle entries are left out.
+// `format` is the snapshot's version: 2 names each rule key's phase; 1 (before the phases
+// had names) is still read, its phases derived from the fields that implied them.
 
 const num = z.number().nullable();
 const openSchema = z.object({ severity: severitySchema, rank: z.number().int(), raisedAt: z.number() }).nullable();
@@ -14,9 +16,11 @@ const auxSchema = z.union([
   z.object({ start: num, min: z.number(), max: z.number() }).strict(),
 ]);
 
+const phaseSchema = z.enum(['idle', 'pending', 'firing', 'clearing']);
+
 const snapshotSchema = z
   .object({
-    format: z.literal(1),
+    format: z.union([z.literal(1), z.literal(2)]),
     devices: z.array(
       z.object({
         site: z.string(),
@@ -29,6 +33,8 @@ const snapshotSchema = z
           z.object({
             rule: z.string(),
             version: z.string(),
+            /** Absent in format 1. */
+            phase: phaseSchema.optional(),
             open: openSchema,
             runStart: num,
             clearStart: num,
@@ -76,7 +82,13 @@ const inNaN = (n: number | null): number => (n === null ? NaN : n);
 const copyOpen = (o: OpenEvent | null): OpenEvent | null => (o ? { ...o } : null);
 
 function ruleIdle(st: RuleKeyState): boolean {
-  return st.open === null && st.runStart !== st.runStart && st.clearStart !== st.clearStart && (st.aux === null || st.aux.size === 0);
+  return st.phase === 'idle' && (st.aux === null || st.aux.size === 0);
+}
+
+/** Format 1 had no phase: it was implied by which of open, runStart and clearStart were set. */
+function phaseOfV1(r: { open: unknown; runStart: number | null; clearStart: number | null }): RulePhase {
+  if (r.open !== null) return r.clearStart !== null ? 'clearing' : 'firing';
+  return r.runStart !== null ? 'pending' : 'idle';
 }
 
 function restoreWindow(a: { ts: number[]; v: number[]; c?: number[]; mn?: number[]; mx?: number[] }): Aux {
@@ -90,7 +102,7 @@ function auxOut(a: Aux): z.infer<typeof auxSchema> {
 }
 
 export function serializeState(state: EngineState): string {
-  const snap: Snapshot = { format: 1, devices: [], detections: [] };
+  const snap: Snapshot = { format: 2, devices: [], detections: [] };
   eachDevice(state, (d) => {
     snap.devices.push({
         site: d.site,
@@ -104,6 +116,7 @@ export function serializeState(state: EngineState): string {
           .map((st) => ({
             rule: st.rule,
             version: st.version,
+            phase: st.phase,
             open: copyOpen(st.open),
             runStart: out(st.runStart),
             clearStart: out(st.clearStart),
@@ -148,6 +161,10 @@ export function restoreState(json: string, rules: CompiledRules): EngineState {
   }
   const state = createEngineState();
   for (const d of parsed.data.devices) {
+    for (const r of d.rules) {
+      const phase = r.phase ?? phaseOfV1(r);
+      if ((phase === 'firing' || phase === 'clearing') !== (r.open !== null)) throw new StateSnapshotError(`rule ${r.rule} of ${d.device} is ${phase} ${r.open ? 'with' : 'without'} an open event`);
+    }
     Object.assign(deviceState(state, d), {
       lastSeen: inNaN(d.lastSeen),
       series: new Map(
@@ -159,6 +176,7 @@ export function restoreState(json: string, rules: CompiledRules): EngineState {
           {
             rule: r.rule,
             version: r.version,
+            phase: r.phase ?? phaseOfV1(r),
             open: r.open,
             runStart: inNaN(r.runStart),
             clearStart: inNaN(r.clearStart),

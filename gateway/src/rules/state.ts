@@ -42,14 +42,26 @@ export interface FlatRun {
 }
 export type Aux = WindowBuffer | FlatRun;
 
+/**
+ * Where an event key of a telemetry rule stands (RULES.md, "Events"):
+ * - `idle`: no level holds and no event is open;
+ * - `pending`: a level holds since `runStart`, not yet for `for`;
+ * - `firing`: the event is open (`open`), its condition not clear;
+ * - `clearing`: the event is open and the clear condition holds since `clearStart`, not yet for `clearFor`.
+ * flatline keys use `idle` and `firing` only (their run lives in `aux`).
+ */
+export type RulePhase = 'idle' | 'pending' | 'firing' | 'clearing';
+
 /** One event key (rule, site, device) of a telemetry rule. */
 export interface RuleKeyState {
   rule: string;
   version: string;
+  phase: RulePhase;
+  /** The open event: set in `firing` and `clearing`, null otherwise. */
   open: OpenEvent | null;
-  /** Event time of the first reading of the unbroken run in which a level held. */
+  /** Event time of the first reading of the unbroken run in which a level held; meaningful from `pending` on (NaN in `idle`). */
   runStart: number;
-  /** Event time of the first reading of the unbroken run in which the clear condition held. */
+  /** Event time of the first reading of the unbroken run in which the clear condition held; meaningful in `clearing` (NaN otherwise). */
   clearStart: number;
   /** Per-metric data of window and flatline rules (null until needed). */
   aux: Map<string, Aux> | null;
@@ -195,7 +207,7 @@ export function ruleKeyState(dev: DeviceState, rule: { id: string; version: stri
 }
 
 export function newRuleKeyState(rule: { id: string; version: string }): RuleKeyState {
-  return { rule: rule.id, version: rule.version, open: null, runStart: NaN, clearStart: NaN, aux: null };
+  return { rule: rule.id, version: rule.version, phase: 'idle', open: null, runStart: NaN, clearStart: NaN, aux: null };
 }
 
 /** Keeps the state of rules whose id and version are in `rules`; drops the rest. */

@@ -1,4 +1,4 @@
-import { severityRank, type Reading, type Severity } from '../domain/index.js';
+import { encodeEventKey, severityRank, type Reading, type Severity } from '../domain/index.js';
 import { boundOf, clearBoundOf, firstLevel, holds } from './compare.js';
 import { telemetryCandidates, type CompiledLevelRule, type CompiledFlatlineRule, type CompiledRules, type FlatlineParams, type LevelParams } from './compile.js';
 import { fmt, formatDuration, unitOf, where } from './message.js';
@@ -18,7 +18,7 @@ function transition(
 ): RuleTransition {
   return {
     type,
-    key: `${rule.id}|${reading.site}|${reading.device}`,
+    key: encodeEventKey({ rule: rule.id, site: reading.site, device: reading.device }),
     rule: rule.id,
     ruleVersion: rule.version,
     item: rule.item,
@@ -48,55 +48,79 @@ function subject(rule: CompiledLevelRule, metric: string, value: number): string
   return `${metric} ${fmt(value)}${unit}`;
 }
 
+/** What one level step decided: nothing, or the transition to emit (the level that holds, or the clear bound). */
+type LevelStep = null | { type: 'raised' | 'escalated'; level: number } | { type: 'resolved'; severity: Severity };
+
 /**
  * The level state machine shared by threshold, rate and window (RULES.md, "Time and order"
- * and "Events"): `for` counts from the first reading of an unbroken run in which a level
- * holds; an open event escalates at once when a more severe level holds and never falls;
- * it resolves when the clear condition has held for `clearFor`. The clear condition only
- * counts while no level holds, so a misconfigured clear cannot resolve a live violation.
+ * and "Events"), the one function that moves a key between phases: `for` counts from the
+ * first reading of an unbroken run in which a level holds (pending); an open event (firing)
+ * escalates at once when a more severe level holds and never falls; it resolves when the
+ * clear condition has held for `clearFor` (clearing). The clear condition only counts while
+ * no level holds, so a misconfigured clear cannot resolve a live violation.
  */
-function evaluateLevels(rule: CompiledLevelRule, p: LevelParams, st: RuleKeyState, reading: Reading, x: number, out: RuleTransition[]): void {
-  const ts = reading.ts;
+export function nextLevels(st: RuleKeyState, p: LevelParams, x: number, ts: number): LevelStep {
   const li = firstLevel(p.levels, x);
-  const open = st.open;
-  if (open === null) {
-    if (li < 0) {
+  switch (st.phase) {
+    case 'idle':
+    case 'pending': {
+      if (li < 0) {
+        st.phase = 'idle';
+        st.runStart = NaN;
+        return null;
+      }
+      if (st.phase === 'idle') {
+        st.phase = 'pending';
+        st.runStart = ts;
+      }
+      if (ts - st.runStart < p.forMs) return null;
+      const level = p.levels[li]!;
+      st.phase = 'firing';
+      st.open = { severity: level.severity, rank: level.rank, raisedAt: ts };
+      st.clearStart = NaN;
+      return { type: 'raised', level: li };
+    }
+    case 'firing':
+    case 'clearing': {
+      const open = st.open!;
+      if (li >= 0 || (p.clear !== null && !holds(p.clear, x))) {
+        // A level holds, or inside the hysteresis band: neither violating anew nor clear.
+        st.phase = 'firing';
+        st.clearStart = NaN;
+        const level = li >= 0 ? p.levels[li]! : null;
+        if (level === null || level.rank <= open.rank) return null;
+        open.severity = level.severity;
+        open.rank = level.rank;
+        return { type: 'escalated', level: li };
+      }
+      if (st.phase === 'firing') {
+        st.phase = 'clearing';
+        st.clearStart = ts;
+      }
+      if (ts - st.clearStart < p.clearForMs) return null;
+      st.phase = 'idle';
+      st.open = null;
       st.runStart = NaN;
-      return;
+      st.clearStart = NaN;
+      return { type: 'resolved', severity: open.severity };
     }
-    if (st.runStart !== st.runStart) st.runStart = ts;
-    if (ts - st.runStart < p.forMs) return;
-    const level = p.levels[li]!;
-    const b = boundOf(level, x);
-    st.open = { severity: level.severity, rank: level.rank, raisedAt: ts };
-    st.clearStart = NaN;
-    out.push(transition('raised', rule, reading, level.severity, x, b ? b.bound : null, `${subject(rule, reading.metric, x)} ${b ? `${b.op} ${fmt(b.bound)} ` : ''}(${level.severity}) at ${where(reading.site, reading.device)}`));
+  }
+}
+
+/** Steps a level rule's key and spells the transition it decided, if any. */
+function evaluateLevels(rule: CompiledLevelRule, p: LevelParams, st: RuleKeyState, reading: Reading, x: number, out: RuleTransition[]): void {
+  const step = nextLevels(st, p, x, reading.ts);
+  if (step === null) return;
+  const at = where(reading.site, reading.device);
+  if (step.type === 'resolved') {
+    const b = p.clear ? clearBoundOf(p.clear, x) : null;
+    const why = b ? `${b.op} ${fmt(b.bound)}` : 'below every level';
+    out.push(transition('resolved', rule, reading, step.severity, x, b ? b.bound : null, `${subject(rule, reading.metric, x)} ${why}: cleared at ${at}`));
     return;
   }
-  if (li >= 0) {
-    st.clearStart = NaN;
-    const level = p.levels[li]!;
-    if (level.rank > open.rank) {
-      open.severity = level.severity;
-      open.rank = level.rank;
-      const b = boundOf(level, x);
-      out.push(transition('escalated', rule, reading, level.severity, x, b ? b.bound : null, `${subject(rule, reading.metric, x)} ${b ? `${b.op} ${fmt(b.bound)} ` : ''}(${level.severity}) at ${where(reading.site, reading.device)}`));
-    }
-    return;
-  }
-  if (p.clear !== null && !holds(p.clear, x)) {
-    // Inside the hysteresis band: neither violating nor clear.
-    st.clearStart = NaN;
-    return;
-  }
-  if (st.clearStart !== st.clearStart) st.clearStart = ts;
-  if (ts - st.clearStart < p.clearForMs) return;
-  const b = p.clear ? clearBoundOf(p.clear, x) : null;
-  st.open = null;
-  st.runStart = NaN;
-  st.clearStart = NaN;
-  const why = b ? `${b.op} ${fmt(b.bound)}` : 'below every level';
-  out.push(transition('resolved', rule, reading, open.severity, x, b ? b.bound : null, `${subject(rule, reading.metric, x)} ${why}: cleared at ${where(reading.site, reading.device)}`));
+  const level = p.levels[step.level]!;
+  const b = boundOf(level, x);
+  out.push(transition(step.type, rule, reading, level.severity, x, b ? b.bound : null, `${subject(rule, reading.metric, x)} ${b ? `${b.op} ${fmt(b.bound)} ` : ''}(${level.severity}) at ${at}`));
 }
 
 function windowBuffer(st: RuleKeyState, metric: string): WindowBuffer {
@@ -190,16 +214,18 @@ function evaluateFlatline(rule: CompiledFlatlineRule, p: FlatlineParams, st: Rul
       run.start = ts;
       run.min = v;
       run.max = v;
-      if (st.open !== null) {
-        const severity = st.open.severity;
+      if (st.phase === 'firing') {
+        const severity = st.open!.severity;
+        st.phase = 'idle';
         st.open = null;
         const unit = unitOf(reading.metric);
         out.push(transition('resolved', rule, reading, severity, moved, p.tolerance, `${reading.metric} moves again (${fmt(moved)}${unit} >= ${fmt(p.tolerance)}): cleared at ${where(reading.site, reading.device)}`));
       }
     }
   }
-  if (st.open === null && ts - run.start >= p.forMs) {
+  if (st.phase === 'idle' && ts - run.start >= p.forMs) {
     const moved = run.max - run.min;
+    st.phase = 'firing';
     st.open = { severity: p.severity, rank: severityRank(p.severity), raisedAt: ts };
     const unit = unitOf(reading.metric);
     out.push(
@@ -285,6 +311,7 @@ export function stepReading(rules: CompiledRules, dev: DeviceState, reading: Rea
 
 /** A person resolved the event: forget it; a new violation must hold for `for` again. */
 export function releaseTelemetry(st: RuleKeyState): void {
+  st.phase = 'idle';
   st.open = null;
   st.runStart = NaN;
   st.clearStart = NaN;

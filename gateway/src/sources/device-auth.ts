@@ -28,35 +28,40 @@ export function basicCredentials(header: string | undefined): { id: string; secr
 /**
  * A pushing device's identity: the verified client certificate (CN = device id) under mutual
  * TLS, or its id and secret by HTTP Basic, checked exactly as an MQTT login is (same secret
- * verification, same backoff per address: refused before any secret is hashed).
+ * verification, same backoff per identity and address: refused before any secret is hashed).
  */
 export function createDeviceAuth(opts: DeviceAuthOptions) {
   return async function authenticate(req: FastifyRequest): Promise<DeviceAuth> {
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = opts.backoff.waitFor(address);
-    if (wait > 0) return { ok: false, reason: 'login_backoff', retryAfterS: Math.ceil(wait / 1000) };
-    const fail = (reason: Exclude<DeviceAuth, { ok: true }>['reason']): DeviceAuth => {
-      opts.backoff.failed(address);
-      return { ok: false, reason };
-    };
     const tls = req.socket as Partial<TLSSocket>;
     const certified = typeof tls.getPeerCertificate === 'function' && tls.authorized === true;
     const creds = basicCredentials(req.headers.authorization);
+    // As on MQTT: failures count per identity at an address, and each attempt is charged before
+    // its asynchronous secret check (concurrent guesses cannot all slip under the limit).
+    const key = `${address}|${creds?.id ?? (certified ? String(tls.getPeerCertificate!().subject?.CN ?? '') : '')}`;
+    const wait = opts.backoff.waitFor(key);
+    if (wait > 0) return { ok: false, reason: 'login_backoff', retryAfterS: Math.ceil(wait / 1000) };
+    opts.backoff.charge(key);
+    const fail = (reason: Exclude<DeviceAuth, { ok: true }>['reason']): DeviceAuth => ({ ok: false, reason });
     if (certified) {
       const cn = tls.getPeerCertificate!().subject?.CN;
       const device = typeof cn === 'string' ? opts.registry().device(cn) : undefined;
       if (!device) return fail('unknown_device');
       // With a certificate, Basic credentials (if any) must name the same device and be right.
       if (creds && (creds.id !== device.device || !(await verifySecret(creds.secret, device.entry)))) return fail('bad_secret');
-      opts.backoff.succeeded(address);
+      opts.backoff.succeeded(key, true);
       return { ok: true, device, by: 'certificate' };
     }
-    if (!creds) return { ok: false, reason: 'no_credentials' };
+    if (!creds) {
+      // Not a guess: nothing was checked, so nothing stays charged.
+      opts.backoff.succeeded(key);
+      return { ok: false, reason: 'no_credentials' };
+    }
     if (opts.requireClientCert) return fail('cert_required');
     const device = opts.registry().device(creds.id);
     if (!device) return fail('unknown_device');
     if (!(await verifySecret(creds.secret, device.entry))) return fail('bad_secret');
-    opts.backoff.succeeded(address);
+    opts.backoff.succeeded(key, true);
     return { ok: true, device, by: 'secret' };
   };
 }

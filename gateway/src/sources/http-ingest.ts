@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decoded, IngestLimits, Rejection } from '../ingest/index.js';
 import { jsonDepthExceeds, topicFor, type Channel } from '../ingest/index.js';
 import type { Counter, Logger } from '../observability/index.js';
+import { isChannel } from '../protocol/topics.js';
 import type { RegisteredDevice } from '../registry/index.js';
 import { BodyError, documentKind, readMultipart, type PushedBody } from './body.js';
 import type { createDeviceAuth } from './device-auth.js';
@@ -26,7 +27,6 @@ export interface HttpIngestOptions {
   logger: Logger;
 }
 
-const CHANNELS = new Set<string>(['telemetry', 'vision', 'status']);
 type Item = { index: number; ok: true; channel: Channel } | { index: number; ok: false; reason: string; detail: string };
 
 function send(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
@@ -84,7 +84,7 @@ export function httpIngestRoutes(opts: HttpIngestOptions) {
         throw err;
       }
       const now = opts.clock();
-      if (!CHANNELS.has(path)) {
+      if (!isChannel(path)) {
         const decoded = opts.translate?.(device, path, body, now) ?? null;
         if (decoded === null) return send(reply, 404, 'GW_NOT_FOUND', `no ingest path /ingest/v1/${path} for device ${device.device} (telemetry, vision, status, or a path of its payload profile)`);
         if ('ignored' in decoded) return { ok: true, ignored: decoded.ignored };

@@ -69,7 +69,18 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
     disable: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
   };
 
+  const disabledListeners = new Set<(name: string) => void>();
+
   return {
+    /** Called with a user's name as soon as it is disabled, so its live feeds can be ended. */
+    onDisabled(listener: (name: string) => void): () => void {
+      disabledListeners.add(listener);
+      return () => disabledListeners.delete(listener);
+    },
+
+    /** Whether a user of this name exists (disabled or not). */
+    exists: (name: string): boolean => name === 'admin' || q.byName.get(name) !== undefined,
+
     /** Resolves a presented token to its principal, or undefined. */
     authenticate(token: string): Principal | undefined {
       const h = hashToken(token);
@@ -111,7 +122,8 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
     disable(id: string, at: number): User {
       const row = q.byId.get(id) as UserRow | undefined;
       if (!row) throw new UserError('not_found', `no user ${id}`);
-      q.disable.run(at, id);
+      const changed = q.disable.run(at, id).changes > 0;
+      if (changed) for (const l of disabledListeners) l(row.name);
       return toUser(q.byId.get(id) as UserRow);
     },
   };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createEngineState, restoreState, step, type RuleTransition } from '../../../gateway/src/rules/index.js';
+import { createEngineState, restoreState, serializeState, StateSnapshotError, step, type RuleTransition } from '../../../gateway/src/rules/index.js';
 import { SEEDS, SNAPSHOT_CUTS, SNAPSHOT_SEED, STEPS } from '../../fixtures/engine/record.js';
 import { seededStream, STREAM_RULES } from '../../fixtures/engine/stream.js';
 import { compileRules } from './helpers.js';
@@ -40,5 +40,24 @@ describe('engine state saved by the code before the redesign', () => {
     const firstGas = seededStream(SNAPSHOT_SEED, STEPS).slice(133).flatMap(({ input, now }) => step(rules, state, input, now)).find((t) => t.rule === 'gas');
     expect(firstGas).toEqual(after.find((t) => t.rule === 'gas'));
     expect(firstGas?.type).toBe('raised');
+  });
+});
+
+describe('saved engine state, format 2', () => {
+  it('names the phase of every saved rule key, and reads a format 1 snapshot with the phases its fields implied', () => {
+    const { saved } = fixture('state-v1-at-133.json') as { saved: string };
+    const state = restoreState(saved, rules);
+    const v2 = JSON.parse(serializeState(state));
+    expect(v2.format).toBe(2);
+    const gas = v2.devices.flatMap((d: { rules: { rule: string; phase: string }[] }) => d.rules).find((r: { rule: string }) => r.rule === 'gas');
+    expect(gas.phase).toBe('pending');
+  });
+
+  it('refuses a snapshot whose phase contradicts its open event', () => {
+    const { saved } = fixture('state-v1-at-700.json') as { saved: string };
+    const snap = JSON.parse(saved);
+    const open = snap.devices.flatMap((d: { rules: { open: unknown; phase?: string }[] }) => d.rules).find((r: { open: unknown }) => r.open !== null);
+    open.phase = 'idle';
+    expect(() => restoreState(JSON.stringify({ ...snap, format: 2 }), rules)).toThrow(StateSnapshotError);
   });
 });

@@ -63,6 +63,6 @@ export const auditRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
         },
       },
     },
-    async () => deps.events.audit.verify(),
+    async () => deps.events.verify(),
   );
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sectorSchema, SEVERITIES, severitySchema, type Severity } from '../../domain/index.js';
-import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, LifecycleError, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
+import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
 import { canSee, canSeeDepartment, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -136,20 +136,13 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app)
   );
 
   // Lifecycle: each answers the event after the change and the transition recorded (null when nothing was).
+  // A request the lifecycle does not allow throws LifecycleError, answered 404/409 by the error handler.
   const act = (run: () => AppliedTransition | null, id: string) => {
-    try {
-      const applied = run();
-      if (applied) return { event: applied.event, transition: applied.transition };
-      const current = deps.events.get(id)!;
-      const { transitions: _t, evidence: _e, ...event } = current;
-      return { event, transition: null };
-    } catch (err) {
-      if (err instanceof LifecycleError) {
-        if (err.kind === 'not_found') throw new ApiError('GW_NOT_FOUND', err.message);
-        throw new ApiError('GW_CONFLICT', err.message, { state: err.state });
-      }
-      throw err;
-    }
+    const applied = run();
+    if (applied) return { event: applied.event, transition: applied.transition };
+    const current = deps.events.get(id)!;
+    const { transitions: _t, evidence: _e, ...event } = current;
+    return { event, transition: null };
   };
   const visibleEvent = (req: { params: { id: string } } & Parameters<typeof principal>[0]) => {
     const e = deps.events.get(req.params.id);

@@ -1,17 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { LifecycleError, maintenanceWindowSchema, newWindowSchema, windowChangeSchema } from '../../events/index.js';
+import { maintenanceWindowSchema, newWindowSchema, windowChangeSchema } from '../../events/index.js';
 import { canSee, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { idParam } from '../query.js';
 
 const params = z.object({ id: z.string().regex(/^mw-[0-9a-f]{12}$/, 'is not a maintenance window id') });
-
-function mapError(err: unknown): never {
-  if (err instanceof LifecycleError) throw new ApiError(err.kind === 'not_found' ? 'GW_NOT_FOUND' : 'GW_CONFLICT', err.message);
-  throw err;
-}
 
 export const maintenanceRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
@@ -31,18 +26,10 @@ export const maintenanceRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async
   });
 
   app.patch('/api/maintenance/:id', { config: { role: 'supervisor' }, schema: { params, body: windowChangeSchema, response: { 200: maintenanceWindowSchema } } }, async (req) => {
-    try {
-      return deps.maintenance.change(req.params.id, req.body, principal(req).user, deps.clock());
-    } catch (err) {
-      mapError(err);
-    }
+    return deps.maintenance.change(req.params.id, req.body, principal(req).user, deps.clock());
   });
 
   app.post('/api/maintenance/:id/end', { config: { role: 'supervisor' }, schema: { params, response: { 200: maintenanceWindowSchema } } }, async (req) => {
-    try {
-      return deps.maintenance.end(req.params.id, principal(req).user, deps.clock());
-    } catch (err) {
-      mapError(err);
-    }
+    return deps.maintenance.end(req.params.id, principal(req).user, deps.clock());
   });
 };

@@ -49,8 +49,9 @@ export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
       try {
         series = await deps.readings.readings({ ...req.query, since, until });
       } catch (err) {
-        req.log.warn({ err: (err as Error).message }, 'readings query failed');
-        throw new ApiError('GW_UPSTREAM', `InfluxDB did not answer the query: ${(err as Error).message}`);
+        // The reason stays in the log: its text can name the upstream address and port.
+        req.log.warn({ err }, 'readings query failed');
+        throw new ApiError('GW_UPSTREAM');
       }
       return { site: req.query.site, metric: req.query.metric, since, until, series };
     },

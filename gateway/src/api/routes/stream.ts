@@ -4,6 +4,7 @@ import { severitySchema } from '../../domain/index.js';
 import type { AppliedTransition } from '../../events/index.js';
 import { canSeeDepartment, principal, requireSite } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
 import { idParam } from '../query.js';
 
 // A reconnecting client gets what it missed within this much history.
@@ -30,7 +31,10 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     // A department-scoped caller gets the events its departments hold now: referred to them, or of their items.
     const accept = p.departments ? (a: AppliedTransition) => canSeeDepartment(p, deps.events.departmentOf(a.event.id), deps.rules.item(a.event.item)?.department) : undefined;
     const filter = { sites, severity: req.query.severity, minSeverity: req.query.minSeverity, ...(accept ? { accept } : {}) };
-    const missed = last === undefined ? [] : deps.events.transitionsAfter(last, deps.clock() - CATCH_UP_MS, CATCH_UP_MAX);
+    if (!deps.sse.canOpen(p.user)) throw new ApiError('GW_RATE_LIMITED', 'too many open event streams for this user; close one first');
+    const notBefore = deps.clock() - CATCH_UP_MS;
+    // Read from the database a page at a time as the client takes them, never all at once.
+    const catchUp = last === undefined ? undefined : { after: last, max: CATCH_UP_MAX, page: (after: number, limit: number) => deps.events.transitionsPage(after, notBefore, limit) };
 
     reply.hijack();
     const res = reply.raw;
@@ -42,6 +46,6 @@ export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app
     });
     // Tell the browser how long to wait before it reconnects on its own.
     res.write('retry: 2000\n\n');
-    deps.sse.add(res, filter, missed);
+    deps.sse.add(res, filter, p.user, catchUp);
   });
 };

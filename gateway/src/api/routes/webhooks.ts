@@ -13,8 +13,12 @@ export const webhookRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (ap
     webhooks: deps.webhooks.list(),
   }));
 
-  app.post('/api/webhooks', { config: { role: 'admin' }, schema: { body: newWebhookSchema, response: { 201: webhookSchema } } }, async (req, reply) =>
-    reply.code(201).send(deps.webhooks.create(req.body, principal(req).user)),
+  app.post('/api/webhooks', { config: { role: 'admin' }, schema: { body: newWebhookSchema, response: { 201: webhookSchema } } }, async (req, reply) => {
+    // Checked again at every delivery, on the address actually connected to.
+    const refused = await deps.webhooks.refusedTarget(req.body.url);
+    if (refused) throw new ApiError('GW_BAD_REQUEST', `body.url: ${refused}; allow it with GATEWAY_WEBHOOK_ALLOW`);
+    return reply.code(201).send(deps.webhooks.create(req.body, principal(req).user));
+  },
   );
 
   app.delete('/api/webhooks/:id', { config: { role: 'admin' }, schema: { params, response: { 200: webhookSchema } } }, async (req) => {

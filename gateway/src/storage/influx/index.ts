@@ -18,6 +18,8 @@ export {
   type DetectionInput,
   type EventLineInput,
 } from './line-protocol.js';
+export { statusLine, markMaintenance } from './schema-extra.js';
+export { readingsQuery, type ReadingsQueryInput } from './readings-query.js';
 export { createPointTimes, createTelemetryLines, type PointTimes } from './point-times.js';
 export {
   createInfluxWriter,
@@ -27,6 +29,7 @@ export {
   type InfluxWriter,
   type InfluxWriterConfig,
   type InfluxWriterStats,
+  type FlushOutcome,
 } from './writer.js';
 export {
   createInfluxQuery,

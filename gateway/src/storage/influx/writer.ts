@@ -52,11 +52,19 @@ export interface InfluxWriterStats {
   pending: number;
 }
 
+/** What a flush came to: `dropped` is null when every line since the previous flush was written. */
+export interface FlushOutcome {
+  dropped: DropReason | null;
+}
+
 export interface InfluxWriter {
   /** Queues lines; never throws, never waits. */
   write(lines: readonly string[]): void;
-  /** Sends what is queued and waits for every request in flight (not for scheduled retries). */
-  flush(): Promise<void>;
+  /**
+   * Sends what is queued and waits for every request in flight (not for scheduled retries).
+   * Resolves with the first reason lines were dropped since the previous flush, or null.
+   */
+  flush(): Promise<FlushOutcome>;
   /** Flushes, gives queued retries one last immediate attempt, then drops what is left ('closed'). */
   close(): Promise<void>;
   stats(): InfluxWriterStats;
@@ -90,11 +98,13 @@ export function createInfluxWriter(cfg: InfluxWriterConfig): InfluxWriter {
   // Batches already counted, so that a callback the client makes twice for one batch
   // (a disagreement with the retry decision below) cannot count it twice.
   const settled = new WeakSet<string[]>();
+  let droppedSinceFlush: DropReason | null = null;
 
   function drop(lines: string[], reason: DropReason, error: Error | undefined): void {
     if (settled.has(lines)) return;
     settled.add(lines);
     failed += lines.length;
+    droppedSinceFlush ??= reason;
     const detail = { reason, lines: lines.length, status: error instanceof HttpError ? error.statusCode : undefined, err: short(error) };
     // With a durable copy (the outbox) a batch the client gives up on is sent again later:
     // nothing is lost, so it is no error (a stop used to print hundreds of these).
@@ -214,6 +224,9 @@ export function createInfluxWriter(cfg: InfluxWriterConfig): InfluxWriter {
         // already counted and logged by writeFailed
       }
       await settleInflight();
+      const dropped = droppedSinceFlush;
+      droppedSinceFlush = null;
+      return { dropped };
     },
 
     close() {

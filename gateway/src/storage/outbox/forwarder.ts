@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DropReason, InfluxWriter } from '../influx/index.js';
+import type { InfluxWriter } from '../influx/index.js';
 import type { Journal } from './journal.js';
 
 export interface ForwarderLogger {
@@ -16,8 +16,6 @@ export interface ForwarderOptions {
    * from the journal). Created lazily: InfluxDB may be down when the gateway starts.
    */
   writer: () => Promise<InfluxWriter>;
-  /** Receives the writer's drops; the forwarder installs itself here. */
-  drops: { listener?: (lines: string[], reason: DropReason) => void };
   dir: string;
   logger: ForwarderLogger;
   /** Bytes read per send (default 1 MiB, about 5,000 lines). */
@@ -67,11 +65,9 @@ export function createForwarder(opts: ForwarderOptions) {
     const chunk = journal.read(journal.cursor(), chunkBytes);
     if (!chunk) return 'empty';
     const writer = await opts.writer();
-    let drop: DropReason | undefined;
-    opts.drops.listener = (_lines, reason) => (drop ??= reason);
     writer.write(chunk.lines);
-    await writer.flush();
-    opts.drops.listener = undefined;
+    // One chunk at a time: whatever the flush reports dropped belongs to this chunk.
+    const { dropped: drop } = await writer.flush();
     if (drop === 'rejected') {
       // Not retryable: keep the chunk for inspection and move on.
       appendFileSync(join(opts.dir, 'rejected.lp'), chunk.lines.join('\n') + '\n');
