@@ -89,6 +89,9 @@ describe('no data lost', () => {
     } finally {
       influx.server.kill('SIGCONT');
     }
+    // Sent is not yet accepted: on a busy machine the last publishes are still in flight here,
+    // and a flush now would find an outbox without them. What is acknowledged must all land.
+    await eventually(() => s.acked.size === 200, 20_000, 'every PUBACK');
     expect(await gw.gateway.history.flush(20_000)).toBe(true);
     const points = await stored(influx);
     expect(points.size).toBe(200);
