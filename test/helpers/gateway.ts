@@ -39,6 +39,8 @@ export interface TestGateway {
   mqttsPort: number | null;
   /** The HJ 212 TCP port, when GATEWAY_HJ212_PORT is set. */
   hj212Port: number | null;
+  /** HJ 212 over TLS, when GATEWAY_HJ212_TLS_PORT is set. */
+  hj212TlsPort: number | null;
   httpUrl: string;
   dataDir: string;
   logs: string[];
@@ -82,6 +84,7 @@ export async function startTestGateway(env: Record<string, string> = {}, registr
     mqttUrl,
     mqttsPort: where.mqttsPort,
     hj212Port: where.hj212Port,
+    hj212TlsPort: where.hj212TlsPort,
     httpUrl,
     dataDir: dir,
     logs,

@@ -1,5 +1,6 @@
 // A data logger (数采仪) over real TCP for tests: sends frames, collects the gateway's replies.
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { Framer, parsePacket, type Packet } from '../../gateway/src/hj212/index.js';
 
 export class TestLogger {
@@ -27,6 +28,14 @@ export class TestLogger {
   static open(port: number, host = '127.0.0.1'): Promise<TestLogger> {
     return new Promise((resolve, reject) => {
       const s = connect(port, host, () => resolve(new TestLogger(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Over TLS, trusting `ca` (the gateway's self-signed certificate). */
+  static openTls(port: number, ca: Buffer, host = '127.0.0.1'): Promise<TestLogger> {
+    return new Promise((resolve, reject) => {
+      const s = connectTls({ port, host, ca, servername: 'localhost' }, () => resolve(new TestLogger(s)));
       s.once('error', reject);
     });
   }

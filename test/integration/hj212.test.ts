@@ -166,6 +166,21 @@ describe('HJ 212 loggers over TCP', () => {
     expect(got.data).toEqual({ SystemTime: '20261201120000' });
   });
 
+  it('answers a logger\'s time calibration request (1013) with the gateway\'s time (1012)', async () => {
+    const l = await open();
+    const req = dataFrame('MNCM0001', '1013', '');
+    l.send(req.text);
+    const [set] = (await l.until((r) => r.some((p) => p.cn === '1012'))).filter((p) => p.cn === '1012');
+    expect(set!.cp).toMatch(/^SystemTime=\d{14}$/);
+  });
+
+  it('serves the factor table (names in Chinese and English, units) to the console', async () => {
+    const res = await gw.api('/api/hj212/factors');
+    expect(res.status).toBe(200);
+    expect(res.body.factors.w01018).toEqual({ zh: '化学需氧量', en: 'COD', unit: 'mg/L' });
+    expect(res.body.codes2005['011']).toBe('w01018');
+  });
+
   it('sends 9014 once the frame is in the outbox while InfluxDB is stopped, and every value lands later', async () => {
     const l = await open();
     influx.server.kill('SIGSTOP');

@@ -106,7 +106,7 @@ export function runHj212(opts: Hj212RunOptions) {
     const buffered: TimedFrame[] = [];
     while (!stopped && cursor < end) {
       // Virtual time catches up with the wall clock, then keeps pace with it.
-      const target = Math.min(end, Math.max(cursor + opts.intervalMs, Math.min(now(), cursor + 60 * opts.intervalMs)));
+      const target = Math.min(end, cursor + opts.intervalMs);
       if (target > now()) await sleep(target - now());
       if (stopped) break;
       const frames = framesBetween(opts.seed, logger, cursor, target, opts.intervalMs);
@@ -114,7 +114,10 @@ export function runHj212(opts: Hj212RunOptions) {
       const silent = outage !== null && cursor >= outage.from && cursor < outage.to;
       if (silent) {
         // The link is down: the logger keeps its data to send when it is back.
-        if (!link.closed) link.socket.destroy();
+        if (!link.closed) {
+          link.socket.destroy();
+          link.closed = true;
+        }
         buffered.push(...frames);
         continue;
       }
@@ -126,7 +129,8 @@ export function runHj212(opts: Hj212RunOptions) {
           await send(link, f);
         }
       }
-      for (const f of frames) if (!stopped) await send(link, f);
+      // A frame not answered because the link dropped is kept for the next re-send.
+      for (const f of frames) if (!stopped && !(await send(link, f)) && link.closed) buffered.push(f);
     }
     link.socket.end();
   }

@@ -131,6 +131,15 @@ export function createHj212Commands(opts: Hj212CommandsOptions) {
       }
     },
 
+    /** CN 1013: the logger asks for a time calibration; the gateway answers with 1012 (its own clock). */
+    onTimeRequest(device: RegisteredDevice): CommandStatus | undefined {
+      try {
+        return this.send(device, { command: 'time.set' }, 'system');
+      } catch {
+        return undefined;
+      }
+    },
+
     get(qn: string): CommandStatus | undefined {
       const c = byQn.get(qn);
       if (c && (c.state === 'sent' || c.state === 'accepted') && opts.clock() - c.updatedAt > timeoutMs) c.state = 'timeout';

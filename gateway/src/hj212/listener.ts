@@ -115,7 +115,7 @@ export interface Hj212ListenerOptions {
 }
 
 /** CNs a logger sends in answer to the gateway's requests: they go to `onReply`. */
-const REPLY_CNS = new Set(['9011', '9012', '1011', '1061']);
+const REPLY_CNS = new Set(['9011', '9012', '1011', '1061', '1013']);
 
 interface Conn {
   socket: Socket;

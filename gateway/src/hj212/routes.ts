@@ -5,6 +5,7 @@ import { principal, requireSite } from '../api/auth.js';
 import { ApiError } from '../api/index.js';
 import { idSchema } from '../domain/index.js';
 import type { Registry } from '../registry/index.js';
+import { CODE_2005_TO_2017, FACTORS } from './codes.js';
 import { CommandError, commandStatusSchema, hj212CommandSchema, type Hj212Commands } from './commands.js';
 
 export const hj212CommandRoutes =
@@ -30,6 +31,13 @@ export const hj212CommandRoutes =
           throw err;
         }
       },
+    );
+
+    // The monitoring-factor table (2017 code -> Chinese and English name, unit) for the console.
+    app.get(
+      '/api/hj212/factors',
+      { config: { role: 'viewer' }, schema: { response: { 200: z.object({ factors: z.record(z.string(), z.object({ zh: z.string(), en: z.string(), unit: z.string() })), codes2005: z.record(z.string(), z.string()) }) } } },
+      async () => ({ factors: { ...FACTORS }, codes2005: { ...CODE_2005_TO_2017 } }),
     );
 
     app.get(
