@@ -162,7 +162,6 @@ describe('inspection records', () => {
           { item: 'HC-01', outcome: 'compliant' },
           { item: 'HC-02', outcome: 'rectification_ordered', deadline: Date.now() + 500, note: '2号探头校准过期' },
         ],
-        pictures: ['ev-000000000-0000000000'],
       },
       tokens[who],
     );
@@ -171,6 +170,13 @@ describe('inspection records', () => {
       ['HC-01', 'compliant'],
       ['HC-02', 'rectification_ordered'],
     ]);
+  });
+
+  it('refuse a picture that is not in the evidence store', async () => {
+    const who = visitOf('chem-key').inspectors[0];
+    const res = await gw.post(`/api/inspections/plans/${plan}/visits/chem-key/records`, { startedAt: Date.now() - 1000, endedAt: Date.now(), items: [{ item: 'HC-03', outcome: 'compliant' }], pictures: ['0'.repeat(64)] }, tokens[who]);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/evidence store/);
   });
 
   it('raise one event when an ordered rectification passes its deadline', async () => {

@@ -18,7 +18,7 @@ export const visitRecordSchema = z
     startedAt: z.number().int().positive(),
     endedAt: z.number().int().positive(),
     items: z.array(itemResultSchema).min(1).max(200),
-    /** Evidence references (ids or URLs from the evidence store, where it exists). */
+    /** SHA-256 of pictures in the evidence store (GET /api/evidence/:sha256), of the visited site. */
     pictures: z.array(z.string().min(1).max(500)).max(50).optional(),
     note: z.string().trim().max(4000).optional(),
   })

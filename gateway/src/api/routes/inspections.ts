@@ -71,6 +71,11 @@ export const inspectionRoutes = (deps: ApiDeps, sup: SupervisionApi): FastifyPlu
     async (req, reply) => {
       const p = principal(req);
       if (p.role !== 'inspector') throw new ApiError('GW_FORBIDDEN', 'inspection results are recorded by the inspectors drawn for the visit');
+      // Pictures are evidence-store pictures of this site, named by their SHA-256.
+      for (const sha of req.body.pictures ?? []) {
+        const pic = /^[0-9a-f]{64}$/.test(sha) ? await deps.evidence?.get(sha) : undefined;
+        if (!pic || !pic.sites.includes(req.params.site)) throw new ApiError('GW_BAD_REQUEST', `body.pictures: ${sha.slice(0, 80)} is not a picture of site ${req.params.site} in the evidence store`);
+      }
       return reply.code(201).send({ records: guard(() => sup.inspections.record(req.params.id, req.params.site, p.user, req.body)) });
     },
   );
