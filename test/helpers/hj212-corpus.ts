@@ -1,9 +1,11 @@
 // Reads the shared HJ 212 corpus (../shared/hj212-corpus) in place; nothing is copied into the project.
 import { readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-export const CORPUS_DIR = process.env.HJ212_CORPUS ?? '/work/shared/hj212-corpus';
+// The shared folder sits beside the checkout (CI clones it with a copy of shared/ next to it);
+// the tests run from the checkout's root.
+export const CORPUS_DIR = process.env.HJ212_CORPUS ?? resolve('..', 'shared', 'hj212-corpus');
 
 export interface Vector {
   source: string;
