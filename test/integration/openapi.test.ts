@@ -23,7 +23,8 @@ let eventId: string;
 const now = Date.now();
 
 beforeAll(async () => {
-  gw = await startTestGateway();
+  // The example webhook's receiver is on loopback, which webhooks refuse unless allowed (SSRF).
+  gw = await startTestGateway({ GATEWAY_WEBHOOK_ALLOW: '127.0.0.1' });
   eventId = (await publishTelemetry(gw, 'gas-01', { gas_lel: 60 })).find((a) => a.transition.type === 'raised')!.event.id;
   await publishTelemetry(gw, 'gas-02', { toxic_ppm: 12 });
   doc = (await gw.api('/api/openapi.json', { token: null })).body;
@@ -86,6 +87,7 @@ function examples(made: Record<string, string>): Record<string, Call> {
     'POST /api/devices/{id}/hj212/commands': { method: 'POST', path: '/api/devices/gas-01/hj212/commands', body: {}, expect: [400, 404, 409] },
     'GET /api/devices/{id}/hj212/commands/{qn}': { path: '/api/devices/gas-01/hj212/commands/20260101000000000', expect: [400, 404] },
     'GET /api/payload-profiles': { path: '/api/payload-profiles', expect: [200] },
+    'GET /api/hj212/factors': { path: '/api/hj212/factors', expect: [200] },
     'POST /api/payload-profiles/reload': { method: 'POST', path: '/api/payload-profiles/reload', expect: [200] },
     'POST /api/rules/backtest': { method: 'POST', path: '/api/rules/backtest', body: { from: now, to: now - 1000 }, expect: [400] },
     'GET /api/rules/backtests': { path: '/api/rules/backtests', expect: [200, 503] },
