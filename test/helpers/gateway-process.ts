@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { TEST_TOKEN, testRegistry } from './gateway.js';
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -38,4 +41,14 @@ export async function spawnGateway(env: Record<string, string>, timeoutMs = 30_0
     void exited.then(({ code }) => (clearTimeout(timer), rej(new Error(`gateway exited with ${code} before it was ready:\n${out}`))));
   });
   return { child, mqttPort: Number(ready[1]), httpUrl: ready[2]!, output: () => out, exited };
+}
+
+/**
+ * A gateway child process on the test registry and the shipped rules, with its data under
+ * `dir`: for tests that measure the process itself (its memory) rather than call into it.
+ */
+export function spawnTestGatewayProcess(dir: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const registry = join(dir, 'registry.yaml');
+  writeFileSync(registry, stringify(testRegistry));
+  return spawnGateway({ GATEWAY_DATA_DIR: join(dir, 'data'), GATEWAY_REGISTRY: registry, GATEWAY_RULES_DIR: resolve('rules'), GATEWAY_API_TOKEN: TEST_TOKEN, ...env });
 }

@@ -1,13 +1,12 @@
 // Retained messages and wills from devices: the broker keeps none of them, so no device can
 // fill its memory with messages that live until a restart (issue 20, finding 1).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestGateway, TEST_TOKEN, testRegistry, type TestGateway } from '../helpers/gateway.js';
-import { spawnGateway } from '../helpers/gateway-process.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { spawnTestGatewayProcess } from '../helpers/gateway-process.js';
 import { counter, outcome, rssMiB } from '../helpers/security.js';
 
 const commands = (device: string) => `sites/hb-chem-001/devices/${device}/commands`;
@@ -111,14 +110,7 @@ describe('memory under a flood of large retained messages', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('does not grow the gateway by the retained bytes a device sends (1,200 x 250 KB under unknown topics)', async () => {
-    const registry = join(dir, 'registry.yaml');
-    writeFileSync(registry, stringify(testRegistry));
-    const gw = await spawnGateway({
-      GATEWAY_DATA_DIR: join(dir, 'data'),
-      GATEWAY_REGISTRY: registry,
-      GATEWAY_RULES_DIR: resolve('rules'),
-      GATEWAY_API_TOKEN: TEST_TOKEN,
-    });
+    const gw = await spawnTestGatewayProcess(dir);
     try {
       const dev = mqtt.connect(`mqtt://127.0.0.1:${gw.mqttPort}`, { clientId: 'gas-01', username: 'gas-01', password: 'gas-01-secret', reconnectPeriod: 0 });
       expect((await outcome(dev)).connected).toBe(true);

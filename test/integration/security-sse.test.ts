@@ -1,15 +1,14 @@
 // Server-Sent Events under readers that stop reading (issue 20, finding 2): each stream's buffer
 // is bounded, a stalled reader is dropped, a catch-up is read from the database a page at a time,
 // and each user may hold only so many streams.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, raise } from '../helpers/events.js';
-import { eventually, startTestGateway, TEST_TOKEN, testRegistry, type TestGateway } from '../helpers/gateway.js';
-import { spawnGateway } from '../helpers/gateway-process.js';
+import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { spawnTestGatewayProcess } from '../helpers/gateway-process.js';
 import { counter, outcome, rssMiB, stillServing } from '../helpers/security.js';
 import { openSse, stalledSseReader, type StalledReader } from '../helpers/sse.js';
 
@@ -123,13 +122,7 @@ describe('memory under stalled event streams', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stays bounded with 60 stalled catch-ups from Last-Event-ID 0 over 1,000 transitions', async () => {
-    const registry = join(dir, 'registry.yaml');
-    writeFileSync(registry, stringify(testRegistry));
-    const gw = await spawnGateway({
-      GATEWAY_DATA_DIR: join(dir, 'data'),
-      GATEWAY_REGISTRY: registry,
-      GATEWAY_RULES_DIR: resolve('rules'),
-      GATEWAY_API_TOKEN: TEST_TOKEN,
+    const gw = await spawnTestGatewayProcess(dir, {
       // High enough that the per-user cap does not hide what each stream costs.
       GATEWAY_SSE_MAX_STREAMS_PER_USER: '200',
     });
