@@ -246,6 +246,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const api = await buildApi({
     https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
+    timeouts: { requestMs: config.GATEWAY_HTTP_REQUEST_TIMEOUT, headersMs: config.GATEWAY_HTTP_HEADERS_TIMEOUT },
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
     actions: createEventActions(events, pipeline, clock),
