@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker, createLoginBackoff } from './broker/index.js';
+import { createBroker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
@@ -24,7 +24,7 @@ import { createRuleHost } from './rule-host.js';
 import { createBacktestService } from './rules/backtest-service.js';
 import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
-import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
+import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
 import { createUserStore, loadApiToken } from './users/index.js';
@@ -143,7 +143,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   pipeline.addSink(sseSink(sse));
 
   // Sources: the MQTT broker today.
+  // One count of failed device logins for MQTT, HTTP push and HJ 212.
+  const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
   const broker = createBroker({
+    backoff: loginBackoff,
     registry: registry.current,
     authenticateAccount: (username, password) => {
       const p = users.authenticate(password);
@@ -185,6 +188,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
+    sharedBackoff: loginBackoff,
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
   const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
@@ -273,7 +277,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Sources: HTTP device push, on the API's server.
   await api.register(hj212CommandRoutes({ registry: registry.current, commands: hj212Commands }));
   await api.register(httpIngestRoutes({
-    authenticate: createDeviceAuth({ registry: registry.current, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    authenticate: createDeviceAuth({ registry: registry.current, backoff: loginBackoff, requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     // A decoded message is never `ignored` (profiles decide that before), so the result is an Outcome.
     accept: (device, decoded, qos) => pipeline.accept('http', device, { decoded, qos: qos === 0 ? 0 : 1 }) as Promise<Outcome>,
