@@ -119,6 +119,21 @@ describe('a Frigate NVR publishing under its own prefix', () => {
     expect(await counter(gw, 'gateway_profile_ignored_total', 'profile="frigate",why="snapshot_without_detection"')).toBe(orphan + 1);
   });
 
+  it('closes the connection of a snapshot over the MQTT packet limit (256 KiB) and keeps the detection without it', async () => {
+    const raised: string[] = [];
+    const off = gw.gateway.onTransition((a) => a.event.device === 'nvr-01' && a.transition.type === 'raised' && raised.push(a.event.id));
+    await publishAs('nvr-01', 'frigate/events', onCamera('dock', '1764620400.5-snap03').slice(0, 2));
+    off();
+    const tooLarge = await counter(gw, 'gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"');
+    const client = await gw.connect('nvr-01');
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
+    client.publish(`${PREFIX}/nvr-01/frigate/dock/person/snapshot`, Buffer.concat([makeJpeg(81), Buffer.alloc(300 * 1024)]), { qos: 1 });
+    await closed;
+    client.end(true);
+    expect(await counter(gw, 'gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"')).toBe(tooLarge + 1);
+    expect((await gw.api(`/api/events/${raised[0]}`)).body.evidence[0].picture).toBeUndefined();
+  });
+
   it('refuses a snapshot that is not a picture', async () => {
     const before = await counter(gw, 'gateway_messages_rejected_total', 'reason="not_a_picture"');
     const client = await gw.connect('nvr-01');
