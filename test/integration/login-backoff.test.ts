@@ -51,7 +51,10 @@ async function failIntoBackoff(fail: (i: number) => Promise<'failed' | 'refused'
 describe('failed device logins counted once across protocols', () => {
   it('backs off a device id after 5 wrong secrets alternating between MQTT and HTTP, refusing the right one on both', async () => {
     const failed = await failIntoBackoff(async (i) => {
-      if (i % 2 === 0) return (await mqttLogin('gas-01', `wrong-${i}`)).error?.code === 5 ? 'refused' : 'failed';
+      if (i % 2 === 0) {
+        const o = await mqttLogin('gas-01', `wrong-${i}`);
+        return !o.connected && o.error?.code === 5 ? 'refused' : 'failed';
+      }
       return (await httpPush('gas-01', `wrong-${i}`)).status === 429 ? 'refused' : 'failed';
     }, 20);
     // The 6th attempt was the first refused: 3 on MQTT + 2 on HTTP. Apart, neither had reached 5.
