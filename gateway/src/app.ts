@@ -236,7 +236,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const backtests = history.url === null ? undefined : createBacktestService({
     rulesDir,
     workDir: join(dataDir, 'backtests'),
-    baseJob: () => ({ registryPath: registry.path, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD } }),
+    baseJob: () => ({ registryPath: registry.path, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, ...history.credentials } }),
     current: () => rules.rules().set,
     run: (job, onProgress) => runBacktestInWorker(job, onProgress),
     reload: () => rules.view.reload(),
