@@ -291,11 +291,11 @@ export function createBroker(opts: BrokerOptions): Broker {
     if (device && !connected.has(client.id)) opts.onConnection(device, false);
   });
   aedes.on('clientError', (client, err) => {
-    logger.debug({ clientId: client?.id, err: err.message }, 'client error');
+    logger.debug({ clientId: client?.id, err }, 'client error');
   });
   aedes.on('connectionError', (client, err) => {
     counters.protocolErrors.inc({ reason: 'malformed' });
-    logger.debug({ clientId: client?.id, err: err.message }, 'connection error');
+    logger.debug({ clientId: client?.id, err }, 'connection error');
   });
 
   function handle(stream: Parameters<Aedes['handle']>[0], address: string, req?: IncomingMessage) {
@@ -344,7 +344,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       );
       server.on('tlsClientError', (err) => {
         counters.protocolErrors.inc({ reason: 'tls' });
-        logger.debug({ err: err.message }, 'TLS handshake failed');
+        logger.debug({ err }, 'TLS handshake failed');
       });
       return listenOn(server, port, host);
     },

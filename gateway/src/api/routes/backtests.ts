@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { backtestResultSchema } from '../../rules/backtest-schema.js';
 import { BacktestRefused, type BacktestService } from '../../rules/backtest-service.js';
 import { principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { timeParam } from '../query.js';
 
@@ -58,7 +57,13 @@ function refused(err: unknown): never {
   throw new ApiError(code, err.message);
 }
 
-export const backtestRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of backtests and rule-change approvals read. */
+export interface BacktestRouteDeps {
+  /** Backtests and approvals of rule changes; absent when history is off. */
+  backtests?: BacktestService;
+}
+
+export const backtestRoutes = (deps: BacktestRouteDeps): FastifyPluginAsyncZod => async (app) => {
   const service = (): BacktestService => {
     if (!deps.backtests) throw new ApiError('GW_HISTORY_OFF', 'backtests need the time-series history (InfluxDB)');
     return deps.backtests;

@@ -1,8 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiDeps } from '../deps.js';
 
-export const payloadProfileRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** The payload profiles in force, and their reload (GET /api/payload-profiles, POST /api/payload-profiles/reload). */
+export interface PayloadProfilesView {
+  ids(): string[];
+  reload(): { ok: true; profiles: string[] } | { ok: false; problems: Array<{ file: string; reason: string }> };
+}
+
+/** What the routes of payload profiles read. */
+export interface PayloadProfileRouteDeps {
+  /** Payload profiles in force, and their reload. */
+  payloadProfiles?: PayloadProfilesView;
+}
+
+export const payloadProfileRoutes = (deps: PayloadProfileRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/payload-profiles', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ profiles: z.array(z.string()) }) } } }, async () => ({ profiles: deps.payloadProfiles?.ids() ?? [] }));
 
   const problems = z.object({ error: z.object({ code: z.string(), message: z.string(), problems: z.array(z.object({ file: z.string(), reason: z.string() })) }) });
