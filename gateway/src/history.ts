@@ -81,8 +81,7 @@ function disabled(): History {
   };
 }
 
-export async function createHistory(config: GatewayConfig, dataDir: string, logger: Logger): Promise<History> {
-  const log = logger.child({ module: 'history' });
+export async function createHistory(config: GatewayConfig, dataDir: string, log: Logger): Promise<History> {
   let url = config.INFLUX_URL;
   let privateInfluxd: Awaited<ReturnType<typeof startPrivateInfluxd>> | undefined;
   if (!url) {

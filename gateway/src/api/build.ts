@@ -63,7 +63,7 @@ export async function buildApi(deps: ApiDeps) {
     frameworkErrors: frameworkErrorHandler,
     ...(deps.https ? { https: { ...deps.https, ...server } } : { http: server }),
     requestTimeout: timeouts.requestMs,
-    loggerInstance: deps.logger.child({ module: 'api' }),
+    loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Per-request logs would put every client's traffic in the log; errors are logged by the handler.
