@@ -135,6 +135,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     limits,
     pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
+    deviceShareBytes: Math.floor((config.GATEWAY_OUTBOX_MAX_BYTES * config.GATEWAY_OUTBOX_DEVICE_SHARE) / 100),
     overdueLimits,
     translate: profiles.fromMqtt,
     clock,
