@@ -27,7 +27,7 @@ import { createSupervisionHost, type SupervisionHost } from './supervision-host.
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
-import { createUserStore, loadApiToken } from './users/index.js';
+import { createUserStore, loadApiToken, makeAllSitesExplicit } from './users/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -71,6 +71,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   rulesLog.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
   const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, log('users'));
   const users = createUserStore(db, apiToken);
+  makeAllSitesExplicit(users, log('users'));
   const history = await createHistory(config, dataDir, log('history'));
   const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
