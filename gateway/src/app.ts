@@ -191,6 +191,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
     sharedBackoff: loginBackoff,
+    isOpen: pipeline.isOpen,
+    raise: (t) => void pipeline.applySystem(t),
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
   const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
