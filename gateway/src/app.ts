@@ -9,7 +9,7 @@ import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks, parseAllowList } from './fanout/index.js';
-import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
+import { createEvidenceStore, evidenceCapWatcher, keepPicture, type EvidenceStore } from './evidence/index.js';
 import { createHealth } from './health.js';
 import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
@@ -49,6 +49,8 @@ export interface Gateway {
   readonly history: History;
   /** Profiles, inspections and risk (issue 16). */
   readonly supervision: SupervisionHost;
+  /** Evidence pictures (retention sweeps, for tests and embedding). */
+  readonly evidence: EvidenceStore;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -373,6 +375,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maintenance,
     history,
     supervision,
+    evidence,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

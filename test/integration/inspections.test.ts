@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as inspectionsCli } from '../../gateway/src/inspections/cli.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { makeJpeg } from '../helpers/pictures.js';
+import { basic, push } from '../helpers/push.js';
 import { createInspectors, DEVICE_IDS, DEVICE_SECRETS, EEB, EMB, HUD, supervisionRegistry } from '../helpers/supervision.js';
 
 let gw: TestGateway;
@@ -177,6 +179,26 @@ describe('inspection records', () => {
     const res = await gw.post(`/api/inspections/plans/${plan}/visits/chem-key/records`, { startedAt: Date.now() - 1000, endedAt: Date.now(), items: [{ item: 'HC-03', outcome: 'compliant' }], pictures: ['0'.repeat(64)] }, tokens[who]);
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/evidence store/);
+  });
+
+  it('keep a real stored picture past its retention while the picture nobody recorded is swept', async () => {
+    // Two pictures of the site in the evidence store, pushed by its device with a confidence no rule acts on (no event pins them).
+    const shaOf = async (seed: number) => {
+      const jpg = makeJpeg(seed);
+      const body = JSON.stringify({ camera: 'gate', detections: [{ type: 'intrusion', confidence: 0.01 }], picture: { contentType: 'image/jpeg', data: jpg.toString('base64') } });
+      const res = await push(gw.httpUrl, 'vision', body, { auth: basic('chem-key-gas') });
+      expect(res.status).toBe(200);
+      return createHash('sha256').update(jpg).digest('hex');
+    };
+    const [recorded, loose] = [await shaOf(161), await shaOf(162)];
+    const who = visitOf('chem-key').inspectors[0];
+    const res = await gw.post(`/api/inspections/plans/${plan}/visits/chem-key/records`, { startedAt: Date.now() - 1000, endedAt: Date.now(), items: [{ item: 'HC-04', outcome: 'compliant' }], pictures: [recorded] }, tokens[who]);
+    expect(res.status).toBe(201);
+    // 31 days on: past the 30-day hazardous-chemicals retention.
+    const swept = await gw.gateway.evidence.sweep(Date.now() + 31 * 86_400_000);
+    expect(swept.pinned).toBeGreaterThanOrEqual(1);
+    const served = async (sha: string) => (await fetch(`${gw.httpUrl}/api/evidence/${sha}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status;
+    expect([await served(recorded), await served(loose)]).toEqual([200, 404]);
   });
 
   it('raise one event when an ordered rectification passes its deadline', async () => {
