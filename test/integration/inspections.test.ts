@@ -19,6 +19,8 @@ let drawn: any;
 const publicAnswers: Array<{ path: string; body: unknown }> = [];
 
 const EMB_INSPECTORS = ['insp-e1', 'insp-e2', 'insp-e3', 'insp-e4', 'insp-e5'];
+/** Their personal names: never on a public page unless the policy says publish.inspectorNames (the shipped one does not). */
+const DISPLAY_NAMES = ['王建国', '李秀英', '张伟', '刘洋', '陈静'];
 
 async function publicGet(path: string, json = true) {
   const res = await fetch(gw.httpUrl + path, { headers: json ? { accept: 'application/json' } : {} });
@@ -31,7 +33,7 @@ async function publicGet(path: string, json = true) {
 beforeAll(async () => {
   gw = await startTestGateway({ GATEWAY_PUBLIC_PER_MINUTE: '60' }, supervisionRegistry);
   tokens = await createInspectors(gw, {
-    ...Object.fromEntries(EMB_INSPECTORS.map((n) => [n, { departments: [EMB], ...(n === 'insp-e1' ? { conflicts: ['chem-key'] } : {}) }])),
+    ...Object.fromEntries(EMB_INSPECTORS.map((n, i) => [n, { departments: [EMB], displayName: DISPLAY_NAMES[i]!, ...(n === 'insp-e1' ? { conflicts: ['chem-key'] } : {}) }])),
     'insp-v1': { departments: [EEB] },
     'insp-v2': { departments: [EEB] },
     'insp-h1': { departments: [HUD] },
@@ -249,11 +251,24 @@ describe('public pages', () => {
     expect(again.status).toBe(304);
   });
 
+  it('name the drawn inspectors by id and show no personal name by default', async () => {
+    const json = (await publicGet(`/public/inspections/plans/${plan}`)).body;
+    const html = (await publicGet(`/public/inspections/plans/${plan}`, false)).body as string;
+    const drawnInspectors = json.draw.visits.flatMap((v: any) => v.inspectors) as string[];
+    expect(drawnInspectors.some((i) => EMB_INSPECTORS.includes(i))).toBe(true);
+    for (const id of drawnInspectors) expect(html).toContain(id);
+    expect(json.inspectorNames).toBeUndefined();
+    for (const name of DISPLAY_NAMES) expect(html.includes(name) || JSON.stringify(json).includes(name), name).toBe(false);
+    // The names are in the user model all the same.
+    const users = (await gw.api('/api/users')).body.users as any[];
+    expect(users.find((u) => u.name === 'insp-e2')?.displayName).toBe('李秀英');
+  });
+
   it('hold no private field in any public answer', async () => {
     await publicGet('/public/inspections');
     await publicGet('/public/style.css', false);
-    const forbiddenKeys = new Set(['token', 'tokenHash', 'secret', 'secretHash', 'devices', 'device', 'readings', 'latest', 'note', 'notes', 'pictures', 'conflicts', 'createdBy', 'drawnBy', 'recordedBy', 'creditCode']);
-    const forbiddenValues = [TEST_TOKEN, supervisor, viewer, ...Object.values(tokens), ...DEVICE_SECRETS, ...DEVICE_IDS, 'sup-zhang', 'view-li', '校准过期', 'ev-000000000-0000000000'];
+    const forbiddenKeys = new Set(['token', 'tokenHash', 'secret', 'secretHash', 'devices', 'device', 'readings', 'latest', 'note', 'notes', 'pictures', 'conflicts', 'createdBy', 'drawnBy', 'recordedBy', 'creditCode', 'displayName']);
+    const forbiddenValues = [TEST_TOKEN, supervisor, viewer, ...Object.values(tokens), ...DEVICE_SECRETS, ...DEVICE_IDS, 'sup-zhang', 'view-li', '校准过期', 'ev-000000000-0000000000', ...DISPLAY_NAMES];
     const walk = (v: unknown, path: string) => {
       if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
       if (v && typeof v === 'object') {
