@@ -153,6 +153,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: log('broker'),
     counters: brokerCounters(metrics),
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
+    webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
