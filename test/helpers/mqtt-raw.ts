@@ -52,8 +52,10 @@ export function connect(f: ConnectFields): Buffer {
   if (f.will) flags |= 0x04 | ((f.will.qos ?? 0) << 3) | (f.will.retain ? 0x20 : 0);
   if (f.password !== undefined) flags |= 0x40;
   if (f.username !== undefined) flags |= 0x80;
-  const parts = [str(f.protocolName ?? 'MQTT'), Buffer.from([f.level ?? 4, flags]), u16(f.keepalive ?? 30), str(f.clientId)];
-  if (f.will) parts.push(str(f.will.topic), str(f.will.payload));
+  // MQTT 5 adds (empty) property lists after the keepalive and before the will.
+  const v5 = f.level === 5 ? [Buffer.from([0])] : [];
+  const parts = [str(f.protocolName ?? 'MQTT'), Buffer.from([f.level ?? 4, flags]), u16(f.keepalive ?? 30), ...v5, str(f.clientId)];
+  if (f.will) parts.push(...v5, str(f.will.topic), str(f.will.payload));
   if (f.username !== undefined) parts.push(str(f.username));
   if (f.password !== undefined) parts.push(str(f.password));
   return packet(0x10, Buffer.concat(parts));

@@ -64,7 +64,7 @@ describe('MQTT 3.1.1 conformance on raw TCP', () => {
     c.end();
   });
 
-  for (const level of [0, 1, 2, 6, 7, 255]) {
+  for (const level of [0, 1, 2, 5, 6, 7, 255]) {
     it(`answers protocol level ${level} with CONNACK 0x01 and closes (MQTT-3.1.2-2)`, async () => {
       const before = await refusals('protocol_level');
       const { closed, answers } = await connectOutcome(raw.connect({ ...login('gas-02'), level }));

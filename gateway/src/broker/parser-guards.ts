@@ -94,6 +94,9 @@ export function guardParser(client: unknown, hooks: ParserGuardHooks): void {
 
 // Errors aedes and mqtt-packet raise for packets MQTT 3.1.1 refuses, by counter reason.
 const KNOWN: Array<[RegExp, string]> = [
+  // aedes' own answer (CONNACK 0x01) to protocol level 5, which the parser lets through.
+  [/^unacceptable protocol version$/, 'protocol_level'],
+  [/^identifier rejected$/, 'client_id_too_long'],
   [/^topic has too many levels$/, 'too_many_levels'],
   [/^(# is not allowed|\+ is not allowed|empty topic not allowed) in PUBLISH$/, 'bad_topic'],
   [/^Packet must not have both QoS bits set to 1$/, 'bad_qos'],
