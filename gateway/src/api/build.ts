@@ -25,6 +25,9 @@ import { inspectionRoutes } from './routes/inspections.js';
 import { profileRoutes } from './routes/profiles.js';
 import { publicRoutes } from './routes/public.js';
 import { riskRoutes } from './routes/risk.js';
+import { scanCodeRoutes } from './routes/scancode.js';
+import { scanPublicRoutes } from './routes/scan-public.js';
+import { visitRoutes } from './routes/visits.js';
 
 /** The API's version in the OpenAPI document: the package's. */
 const API_VERSION = '0.1.0';
@@ -59,6 +62,8 @@ export async function buildApi(deps: ApiDeps) {
   await installOpenApiRoutes(app);
   const sup = deps.supervision;
   if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
+  const scan = deps.scancode;
+  if (sup && scan) for (const routes of [scanCodeRoutes, visitRoutes, scanPublicRoutes]) await app.register(routes(deps, sup, scan));
   return app;
 }
 

@@ -6,6 +6,7 @@ import type { AppliedTransition, Disposition, EventStore, Maintenance } from '..
 import type { SseHub, Webhooks } from '../fanout/index.js';
 import type { Principal, UserStore } from '../users/index.js';
 import type { SupervisionApi } from './supervision-deps.js';
+import type { ScanCodeApi } from './scancode-deps.js';
 import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
 import type { BacktestService } from '../rules/backtest-service.js';
 
@@ -130,4 +131,6 @@ export interface ApiDeps {
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
   /** Risk, inspections, profiles and the public pages (issue 16). */
   supervision?: SupervisionApi;
+  /** Site codes, QR, complaints, check-in and confirmation (issue 17); needs `supervision`. */
+  scancode?: ScanCodeApi;
 }
