@@ -233,13 +233,13 @@ describe('check-in and confirmation', () => {
     expect(audit[0].actor).toBe('insp-e1');
   });
 
-  const upload = (token: string, bytes: Buffer) =>
+  const upload = (token: string | undefined, bytes: Buffer) =>
     fetch(`${gw.httpUrl}/api/inspections/plans/${plan}/visits/chem-key/pictures`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' }, body: bytes });
 
   it('keeps a picture a drawn inspector takes on site', async () => {
     const res = await upload(tokens['insp-e1'], makeJpeg(9));
     expect(res.status).toBe(201);
-    picture = (await res.json()).sha256;
+    picture = ((await res.json()) as { sha256: string }).sha256;
     expect(picture).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -62,7 +62,7 @@ ${p.departments.length ? `<p>主管部门 / department：${p.departments.map((d)
 <fieldset><legend>评价 / rating</legend>${stars}</fieldset>
 <label for="comment">意见（可选）/ comment (optional)</label><textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
 <button type="submit">确认 / Confirm</button></form></section>
-<p class="inspector"><a href="/console/#/scan/${esc(p.code)}">执法人员签到 <span class="en">Inspectors: check in</span></a></p>`,
+<p class="inspector"><a id="inspector-check-in" href="/#/scan/${esc(p.code)}">执法人员签到 <span class="en">Inspectors: check in</span></a></p>`,
   );
 }
 
@@ -87,7 +87,7 @@ export const trackHtml = (t: { stateZh: string; state: string; receivedOn: strin
   messageHtml('投诉处理进度 / complaint state', `<p>受理日期 / received：${esc(t.receivedOn)}</p><p>状态 / state：<strong id="state">${esc(t.stateZh)}</strong> <span class="en">${esc(t.state.replace('_', ' '))}</span></p>`);
 
 export const SCAN_CSS = `body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1d2733;background:#f6f7f9;font-size:17px;line-height:1.5}
-header{background:#9f1c1c;color:#fff;padding:.7em 1em;font-weight:600}main{max-width:40em;margin:0 auto;padding:.5em 1em}
+header{background:#9f1c1c;color:#fff;padding:.7em 1em;font-weight:600}header .en{color:#f6dcdc}main{max-width:40em;margin:0 auto;padding:.5em 1em}
 footer{max-width:40em;margin:1.5em auto;padding:0 1em;font-size:.85em}section{background:#fff;border-radius:8px;padding:.8em 1em;margin:.8em 0;box-shadow:0 1px 2px #0002}
 h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.15em;margin:.2em 0 .5em}.en{color:#667;font-size:.85em;font-weight:normal}.muted{color:#556}
 label{display:block;margin:.7em 0 .2em;font-weight:600}input,select,textarea,button{font:inherit;width:100%;box-sizing:border-box;padding:.55em;border:1px solid #b8c0cc;border-radius:6px}

@@ -121,7 +121,7 @@ export function createScanCode(deps: ScanCodeDeps) {
           rule: 'public.complaint',
           ruleVersion: 'builtin',
           item: 'COMPLAINT',
-          title: `complaint: ${input.category}`,
+          title: `扫码投诉：${CATEGORY_ZH[input.category]} (complaint: ${input.category})`,
           site: site.id,
           device: 'public',
           sector: site.sector,
