@@ -33,6 +33,7 @@ export interface ScanCodeDeps {
   db: StateDb;
   audit: AuditLog;
   clock: () => number;
+  /** The module's child logger (app.ts names it). */
   logger: Logger;
   site: (id: string) => ScanSite | undefined;
   /** The departments the catalogue names (a complaint goes to one of them). */
@@ -60,7 +61,7 @@ export interface TrackedState {
  * here logs what a sender wrote or their contact: only outcomes are counted and logged.
  */
 export function createScanCode(deps: ScanCodeDeps) {
-  const log = deps.logger.child({ module: 'scancode' });
+  const log = deps.logger;
   const codes = createSiteCodes(deps.db, deps.audit, deps.clock);
   const complaints = createComplaintStore(deps.db);
   const hour = 3_600_000;

@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { complaintSchema, MAX_COMPLAINT_PICTURES, ScanCodeError, windowLimiter } from '../../scancode/index.js';
-import type { ApiDeps } from '../deps.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import { esc } from '../public-html.js';
 import { messageHtml, receiptHtml, retiredHtml, SCAN_CSS, sitePageHtml, trackHtml, unknownHtml, type SitePageResult } from '../scan-html.js';
@@ -55,7 +54,12 @@ function refuse(req: FastifyRequest, reply: FastifyReply, code: ErrorCode, messa
 
 const zodMessage = (e: z.ZodError) => e.issues.slice(0, 5).map((i) => `body.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 
-export const scanPublicRoutes = (deps: ApiDeps, sup: SupervisionApi, scan: ScanCodeApi): FastifyPluginAsyncZod => async (app) => {
+/** What the public scan-code routes (beside SupervisionApi and ScanCodeApi) read. */
+export interface ScanPublicRouteDeps {
+  clock: () => number;
+}
+
+export const scanPublicRoutes = (deps: ScanPublicRouteDeps, sup: SupervisionApi, scan: ScanCodeApi): FastifyPluginAsyncZod => async (app) => {
   const { maxPictureBytes } = scan;
   const pages = windowLimiter(sup.publicPerMinute ?? 120, 60_000, deps.clock);
   await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: maxPictureBytes, files: MAX_COMPLAINT_PICTURES, fields: 8, fieldSize: 8 * 1024, parts: MAX_COMPLAINT_PICTURES + 8, headerPairs: 64 } });

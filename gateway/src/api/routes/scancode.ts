@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { idSchema } from '../../domain/index.js';
 import { COMPLAINT_CATEGORIES, qrPng, qrSvg } from '../../scancode/index.js';
 import { canSee, canSeeDepartment, principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { EventStore } from '../../events/index.js';
+import type { Registry } from '../../registry/index.js';
+import type { RulesView } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { ScanCodeApi } from '../scancode-deps.js';
 import type { SupervisionApi } from '../supervision-deps.js';
@@ -22,7 +24,14 @@ const codeSchema = z.object({
   publicUrlConfigured: z.boolean(),
 });
 
-export const scanCodeRoutes = (deps: ApiDeps, _sup: SupervisionApi, scan: ScanCodeApi): FastifyPluginAsyncZod => async (app) => {
+/** What the site-code routes (beside ScanCodeApi) read. */
+export interface ScanCodeRouteDeps {
+  registry: () => Registry;
+  events: EventStore;
+  rules: RulesView;
+}
+
+export const scanCodeRoutes = (deps: ScanCodeRouteDeps, _sup: SupervisionApi, scan: ScanCodeApi): FastifyPluginAsyncZod => async (app) => {
   const base = (req: FastifyRequest) => scan.publicUrl ?? `${req.protocol}://${req.host}`;
   /** The site's active code, for a caller who may see the site (others get a 404, as for unknown sites). */
   const codeFor = (req: FastifyRequest, site: string) => {

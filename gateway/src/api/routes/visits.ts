@@ -5,7 +5,7 @@ import { InspectionError, locationSchema, visitStepsSchema } from '../../inspect
 import { PICTURE_TYPES } from '../../evidence/index.js';
 import { spokenCode } from '../../scancode/index.js';
 import { principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
 import { ApiError } from '../errors.js';
 import type { ScanCodeApi } from '../scancode-deps.js';
 import type { SupervisionApi } from '../supervision-deps.js';
@@ -40,7 +40,12 @@ const myVisitSchema = z.object({
   confirmedAt: z.number().nullable(),
 });
 
-export const visitRoutes = (deps: ApiDeps, sup: SupervisionApi, scan: ScanCodeApi): FastifyPluginAsyncZod => async (app) => {
+/** What the visit routes (beside SupervisionApi and ScanCodeApi) read. */
+export interface VisitRouteDeps {
+  registry: () => Registry;
+}
+
+export const visitRoutes = (deps: VisitRouteDeps, sup: SupervisionApi, scan: ScanCodeApi): FastifyPluginAsyncZod => async (app) => {
   const steps = sup.inspections.steps;
   // A picture is posted as its own bytes (what a phone's file input gives): image/jpeg, png or webp.
   app.addContentTypeParser([...PICTURE_TYPES], { parseAs: 'buffer', bodyLimit: scan.maxPictureBytes }, (_req, body, done) => done(null, body));
