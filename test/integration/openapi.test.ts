@@ -86,6 +86,9 @@ function examples(made: Record<string, string>): Record<string, Call> {
     'POST /api/events/{id}/refer': { method: 'POST', path: `${ev}/refer`, body: { department: 'Emergency Management Bureau', note: 'for the county office' }, expect: [200, 409] },
     'POST /api/devices/{id}/hj212/commands': { method: 'POST', path: '/api/devices/gas-01/hj212/commands', body: {}, expect: [400, 404, 409] },
     'GET /api/devices/{id}/hj212/commands/{qn}': { path: '/api/devices/gas-01/hj212/commands/20260101000000000', expect: [400, 404] },
+    'POST /api/devices/{id}/commands': { method: 'POST', path: '/api/devices/gas-01/commands', body: { name: 'read', ttl: 60 }, expect: [202] },
+    'GET /api/devices/{id}/commands': { path: '/api/devices/gas-01/commands?limit=10', expect: [200] },
+    'GET /api/commands/{id}': { path: `/api/commands/${made.command ?? '00000000-0000-4000-8000-000000000000'}`, expect: [200] },
     'GET /api/payload-profiles': { path: '/api/payload-profiles', expect: [200] },
     'GET /api/hj212/factors': { path: '/api/hj212/factors', expect: [200] },
     'POST /api/payload-profiles/reload': { method: 'POST', path: '/api/payload-profiles/reload', expect: [200] },
@@ -156,7 +159,7 @@ describe('the OpenAPI document', () => {
     const failures: string[] = [];
     const ops = operations();
     // Creating calls come before the calls that use what they made.
-    const order = (op: string) => (/^POST \/api\/(maintenance|webhooks|users)$/.test(op) ? 0 : /^(DELETE|POST) .*\/(\{id\}|end)/.test(op) ? 2 : 1);
+    const order = (op: string) => (/^POST \/api\/(maintenance|webhooks|users|devices\/\{id\}\/commands)$/.test(op) ? 0 : /^(DELETE|POST) .*\/(\{id\}|end)/.test(op) ? 2 : 1);
     for (const op of [...ops].sort((a, b) => order(a) - order(b))) {
       const call = examples(made)[op];
       if (!call) {
@@ -193,6 +196,7 @@ describe('the OpenAPI document', () => {
       if (op === 'POST /api/maintenance') made.window = body.id;
       if (op === 'POST /api/webhooks') made.webhook = body.id;
       if (op === 'POST /api/users') made.user = body.user.id;
+      if (op === 'POST /api/devices/{id}/commands') made.command = body.id;
     }
     expect(failures).toEqual([]);
     expect(ops.length).toBeGreaterThan(40);
