@@ -113,6 +113,29 @@ describe('device commands over MQTT', () => {
     await d.client.endAsync();
   });
 
+  it('delivers a command once to a device with a persistent session that was offline, after it reconnects', async () => {
+    const first = await gw.connect('gas-02', undefined, { clean: false });
+    await first.subscribeAsync(commandsOf('gas-02'), { qos: 1 });
+    await first.endAsync();
+    const res = await gw.post('/api/devices/gas-02/commands', { name: 'read', ttl: 120 }, supervisor);
+    const again = await gw.connect('gas-02', undefined, { clean: false });
+    const got: string[] = [];
+    again.on('message', (_t, p) => got.push(JSON.parse(p.toString()).id));
+    await stateIs(res.body.id, 'delivered');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.filter((id) => id === res.body.id)).toHaveLength(1);
+    await again.endAsync();
+  });
+
+  it("does not forward a device's own publish on its commands topic back to it", async () => {
+    const d = await device('gas-01');
+    await d.client.publishAsync(`sites/${CHEM}/devices/gas-01/commands/read`, JSON.stringify({ id: '00000000-0000-4000-8000-000000000001', name: 'read', payload: {}, issuedAt: 1, expiresAt: 2 }), { qos: 1 });
+    const real = (await gw.post('/api/devices/gas-01/commands', { name: 'read' }, supervisor)).body;
+    await eventually(() => d.got.some((m) => m.body.id === real.id), 10_000, 'the real command');
+    expect(d.got.map((m) => m.body.id)).toEqual([real.id]);
+    await d.client.endAsync();
+  });
+
   it('never sends a command whose TTL passed while the device was offline, and marks it expired', async () => {
     const res = await gw.post('/api/devices/cam-01/commands', { name: 'snapshot', ttl: 1 }, supervisor);
     const expired = await stateIs(res.body.id, 'expired');
