@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker, createLoginBackoff } from './broker/index.js';
+import { createBroker } from './broker/index.js';
 import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
@@ -25,7 +25,7 @@ import { createRuleHost } from './rule-host.js';
 import { createBacktestService } from './rules/backtest-service.js';
 import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
-import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
+import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
 import { createUserStore, loadApiToken } from './users/index.js';
@@ -67,11 +67,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const registry = createRegistryHost(resolve(config.GATEWAY_REGISTRY), opts.registryRequired ?? false, log('registry'));
   const db = openStateDb(dataDir);
   const rulesDir = resolve(config.GATEWAY_RULES_DIR);
-  const rules = createRuleHost(rulesDir, log('rules'), kvGet(db, ENGINE_STATE_KEY));
-  logger.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
-  const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, logger);
+  const rulesLog = log('rules');
+  const rules = createRuleHost(rulesDir, rulesLog, kvGet(db, ENGINE_STATE_KEY));
+  rulesLog.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
+  const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, log('users'));
   const users = createUserStore(db, apiToken);
-  const history = await createHistory(config, dataDir, logger);
+  const history = await createHistory(config, dataDir, log('history'));
   const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
@@ -113,15 +114,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   // Payload profiles: vendor messages (MQTT topics, HTTP paths) turned into the contract's shape.
   const profilesDir = resolve(config.GATEWAY_PROFILES_DIR);
+  const profilesLog = log('profiles');
   const profiles = createProfiles({
     dir: profilesDir,
-    logger,
+    logger: profilesLog,
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     maxJsonDepth: limits.maxJsonDepth,
     onIgnored: ((c) => (profile: string, why: string) => c.inc({ profile, why }))(metrics.counter('gateway_profile_ignored_total', 'Vendor messages accepted and deliberately not turned into data, by profile and why')),
   });
-  logger.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
-  for (const d of registry.current().devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) logger.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
+  profilesLog.info({ dir: profilesDir, profiles: profiles.ids() }, 'payload profiles loaded');
+  for (const d of registry.current().devices()) if (d.entry.profile && !profiles.has(d.entry.profile)) profilesLog.warn({ device: d.device, profile: d.entry.profile }, 'device names a payload profile that is not loaded; its vendor messages are refused');
 
   // The pipeline every source feeds, and the sinks every transition goes to, in order.
   const pipeline = createPipeline({
@@ -147,7 +149,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const deviceCommands = createDeviceCommands({ db, audit: events.audit, registry: registry.current, metrics, logger: log('commands'), clock });
 
   // Sources: the MQTT broker today.
+  // One count of failed device logins for MQTT, HTTP push and HJ 212.
+  const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
   const broker = createBroker({
+    backoff: loginBackoff,
     registry: registry.current,
     authenticateAccount: (username, password) => {
       const p = users.authenticate(password);
@@ -190,6 +195,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
+    sharedBackoff: loginBackoff,
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
   const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, records: deviceCommands.records, clock, timezone: config.GATEWAY_TIMEZONE });
@@ -216,7 +222,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.
   const supervision = createSupervisionHost({
-    ...{ db, audit: events.audit, events, users, history, clock, logger, rulesDir, overdueLimits },
+    ...{ db, audit: events.audit, events, users, history, clock, logger: log('supervision'), rulesDir, overdueLimits },
     registry: registry.current,
     rules: () => rules.rules(),
     riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
@@ -240,7 +246,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const backtests = history.url === null ? undefined : createBacktestService({
     rulesDir,
     workDir: join(dataDir, 'backtests'),
-    baseJob: () => ({ registryPath: registry.path, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD } }),
+    baseJob: () => ({ registryPath: registry.path, stateDbPath: join(dataDir, 'state.db'), influx: { url: history.url!, api: config.INFLUX_API, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, database: config.INFLUX_DATABASE, retentionPolicy: config.INFLUX_RETENTION_POLICY, ...history.credentials } }),
     current: () => rules.rules().set,
     run: (job, onProgress) => runBacktestInWorker(job, onProgress),
     reload: () => rules.view.reload(),
@@ -260,7 +266,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     rules: rules.view,
     reloadRegistry: registry.reload,
     clock,
-    logger,
+    logger: log('api'),
     metrics,
     registry: registry.current,
     events,
@@ -280,7 +286,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   await api.register(hj212CommandRoutes({ registry: registry.current, commands: hj212Commands }));
   await api.register(commandRoutes({ registry: registry.current, commands: deviceCommands, ...(config.GATEWAY_API_MAX_PAGE ? { maxPage: config.GATEWAY_API_MAX_PAGE } : {}) }));
   await api.register(httpIngestRoutes({
-    authenticate: createDeviceAuth({ registry: registry.current, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    authenticate: createDeviceAuth({ registry: registry.current, backoff: loginBackoff, requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     // A decoded message is never `ignored` (profiles decide that before), so the result is an Outcome.
     accept: (device, decoded, qos) => pipeline.accept('http', device, { decoded, qos: qos === 0 ? 0 : 1 }) as Promise<Outcome>,
@@ -308,7 +314,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // Engine state is saved on a graceful stop (after the last publish), and every 30 s,
     // which bounds what a crash loses (open events themselves are in the database at once).
     { name: 'engine-state', stop: () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()) },
-    periodic('engine-state-save', 30_000, () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()), logger),
+    periodic('engine-state-save', 30_000, () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot()), log('runtime')),
     { name: 'webhooks', start: () => webhooks.start(), stop: () => webhooks.stop() },
     {
       name: 'api',
@@ -346,21 +352,21 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     ...(config.GATEWAY_RULES_APPROVAL === 'required' ? [] : [rules.watcher()]),
     {
       name: 'profiles-watcher',
-      start: () => profiles.watch((r) => (r.ok ? logger.info(r, 'payload profiles reloaded') : logger.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged'))),
+      start: () => profiles.watch((r) => (r.ok ? profilesLog.info(r, 'payload profiles reloaded') : profilesLog.warn({ problems: r.problems }, 'payload profile reload refused; the profiles in force are unchanged'))),
       stop: () => profiles.close(),
     },
     // One status point a minute per device heard from, for "last seen" dashboards.
-    periodic('status-points', 60_000, () => liveness.statusPoints(clock(), (id) => registry.current().device(id)), logger),
+    periodic('status-points', 60_000, () => liveness.statusPoints(clock(), (id) => registry.current().device(id)), log('runtime')),
     // RULES.md: offline and clearAfter are checked at least once a second on the gateway clock.
     periodic('tick', 1000, () => {
       const now = clock();
       pipeline.tick(now);
       watchEvidence(now);
-    }, logger),
+    }, log('runtime')),
     // Commands past their TTL are marked expired (a queued one is never sent after it).
-    periodic('command-expiry', 1000, () => void deviceCommands.sweep(), logger),
+    periodic('command-expiry', 1000, () => void deviceCommands.sweep(), log('commands')),
     // Retention: pictures past their sector's retention and held by no open event are removed.
-    periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), logger),
+    periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), log('runtime')),
     // Devices in the registry start their offline clock at start; stopping ends waits for outbox room.
     { name: 'pipeline', start: () => pipeline.expect(registry.current().devices()), stop: () => pipeline.stop() },
     // Risk and inspections start last: their first pass reads what the parts above serve.
@@ -379,13 +385,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return () => listeners.delete(listener);
     },
     async start() {
-      await startComponents(components, logger);
+      await startComponents(components, log('runtime'));
       logger.info({ ...where, webSocket: config.GATEWAY_MQTT_WS === 'on' ? '/mqtt' : 'off', history: history.enabled ? 'on' : 'off' }, 'gateway started');
       return { ...where };
     },
     async stop() {
       stopStartedAt = Date.now();
-      await stopComponents(components, logger);
+      await stopComponents(components, log('runtime'));
       if (outboxLeft.points > 0) logger.warn({ outbox: outboxLeft }, 'stopped with points left in the outbox; they are sent on the next start');
       logger.info('gateway stopped');
       return { outbox: outboxLeft };

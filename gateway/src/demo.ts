@@ -9,7 +9,7 @@ import type { RegistryFile } from './registry/index.js';
 import { createGateway, type Gateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
-import { ensureInfluxdInstalled } from './storage/index.js';
+import { ensureInfluxdInstalled, redactUrl } from './storage/index.js';
 
 const HELP = `npm run demo: starts the gateway and simulated sites (6 sectors, sensors and cameras)
 with scenarios that drive readings over alarm levels, then prints where to look.
@@ -113,7 +113,7 @@ Remote-supervision gateway demo is running.
   Health / metrics     ${http}/healthz   ${http}/metrics
   MQTT broker          ${mqttUrl}  (devices in ${registryPath})
   HJ 212 (TCP)         ${where.hj212Port === null ? 'off' : `${host}:${where.hj212Port}  (one wastewater logger, hj212-plant)`}
-  History              ${gateway.history.enabled ? `InfluxDB at ${gateway.history.url}` : 'off (no influxd on PATH; events still recorded)'}
+  History              ${gateway.history.enabled ? `InfluxDB at ${redactUrl(gateway.history.url ?? '')}` : 'off (no influxd on PATH; events still recorded)'}
   API token            ${token}
 
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around

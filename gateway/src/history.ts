@@ -14,6 +14,7 @@ import {
   ensureDatabase,
   eventLine,
   openJournal,
+  redactUrl,
   routeInfluxClientLog,
   startPrivateInfluxd,
   createTelemetryLines,
@@ -31,7 +32,10 @@ import {
 /** The time-series side of the gateway: InfluxDB through the durable outbox, or off. */
 export interface History extends ReadingsSource {
   enabled: boolean;
+  /** Where InfluxDB is, as configured (it may carry user info: log redactUrl(url) only). */
   url: string | null;
+  /** Who the gateway is to InfluxDB: INFLUX_USERNAME/PASSWORD, or the private influxd's admin. */
+  credentials: { username?: string; password?: string };
   /**
    * Each write resolves once its lines are durable in the outbox (fdatasync), which is when
    * a device's QoS 1 publish may be acknowledged. `maintenance` marks readings in a window.
@@ -60,6 +64,7 @@ function disabled(): History {
   return {
     enabled: false,
     url: null,
+    credentials: {},
     writeReadings: () => done,
     writeDetections: () => done,
     writeStatus: () => done,
@@ -76,15 +81,14 @@ function disabled(): History {
   };
 }
 
-export async function createHistory(config: GatewayConfig, dataDir: string, logger: Logger): Promise<History> {
-  const log = logger.child({ module: 'history' });
+export async function createHistory(config: GatewayConfig, dataDir: string, log: Logger): Promise<History> {
   let url = config.INFLUX_URL;
   let privateInfluxd: Awaited<ReturnType<typeof startPrivateInfluxd>> | undefined;
   if (!url) {
     try {
       privateInfluxd = await startPrivateInfluxd({ dataDir: join(dataDir, 'influxdb'), database: config.INFLUX_DATABASE, logger: log });
       url = privateInfluxd.url;
-      log.info({ url }, 'started a private influxd (INFLUX_URL is unset)');
+      log.info({ url }, 'started a private influxd with authentication (INFLUX_URL is unset)');
     } catch (err) {
       if (err instanceof InfluxdNotFound) {
         log.warn('time-series history is off: INFLUX_URL is unset and no influxd is on PATH (events still live in the state database)');
@@ -94,6 +98,12 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
     }
   }
   const influxUrl = url;
+  const shownUrl = redactUrl(influxUrl);
+  // fetch refuses a URL with user info; /ping needs no credentials anyway.
+  const pingUrl = new URL('/ping', influxUrl);
+  pingUrl.username = '';
+  pingUrl.password = '';
+  const credentials = privateInfluxd?.credentials ?? { username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD };
   routeInfluxClientLog(log);
   const outboxDir = join(dataDir, 'outbox');
   const journal = await openJournal(outboxDir);
@@ -114,12 +124,11 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
         bucket: config.INFLUX_BUCKET,
         database: config.INFLUX_DATABASE,
         retentionPolicy: config.INFLUX_RETENTION_POLICY,
-        username: config.INFLUX_USERNAME,
-        password: config.INFLUX_PASSWORD,
+        ...credentials,
       };
       if (api === 'v1') await ensureDatabase(conn);
       const writer = createInfluxWriter({ ...conn, logger: log, maxRetries: 0, flushIntervalMs: 60_000, timeoutMs: config.INFLUX_TIMEOUT, durableCopy: true });
-      log.info({ url: influxUrl, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
+      log.info({ url: shownUrl, api, database: api === 'v1' ? conn.database : conn.bucket }, 'writing history to InfluxDB');
       return { writer, query: createInfluxQuery(conn) };
     })().catch((err) => {
       connected = undefined;
@@ -129,11 +138,12 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
   }
   const forwarder = createForwarder({ journal, writer: async () => (await connect()).writer, dir: outboxDir, logger: log });
   forwarder.start();
-  connect().catch((err) => log.warn({ err, url: influxUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
+  connect().catch((err) => log.warn({ err, url: shownUrl }, 'InfluxDB is not reachable yet; readings wait in the outbox'));
 
   return {
     enabled: true,
     url: influxUrl,
+    credentials,
     writeReadings(readings, maintenance) {
       const line = telemetryLine(readings);
       return journal.append([maintenance ? markMaintenance(line) : line]);
@@ -171,7 +181,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, logg
     flush: (timeoutMs = 10_000) => forwarder.drain(timeoutMs),
     async ping() {
       try {
-        const res = await fetch(new URL('/ping', influxUrl), { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(pingUrl, { signal: AbortSignal.timeout(2000) });
         return res.status === 204 || res.ok;
       } catch {
         return false;

@@ -46,7 +46,7 @@ function visitsOf(records: InspectionRecord[]) {
  * in, its API face and its periodic tasks go out.
  */
 export function createSupervisionHost(deps: SupervisionHostDeps) {
-  const log = deps.logger.child({ module: 'supervision' });
+  const log = deps.logger;
   const profiles = createProfileStore(deps.db, deps.audit);
   const departments = (): string[] => [...new Set([...deps.rules().items.values()].map((i) => i.department))].sort();
   const sites = () => {
@@ -58,7 +58,7 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
     db: deps.db,
     audit: deps.audit,
     clock: deps.clock,
-    logger: log,
+    logger: log.child({ part: 'inspections' }),
     policy: () => loadPolicy(join(deps.rulesDir, POLICY_FILE)),
     sources: () => ({
       sites: sites().map(({ profile, entry }) => ({
@@ -82,7 +82,7 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
     clock: deps.clock,
     db: deps.db,
     events: deps.events,
-    logger: deps.logger,
+    logger: log.child({ part: 'risk' }),
     sites: () => sites().map(({ profile, entry }) => ({ id: entry.id, sector: entry.sector, creditGrade: profile.creditGrade, devices: entry.devices.length })),
     offlineRules: () => new Set(deps.rules().rules.filter((r) => r.def.kind === 'offline').map((r) => r.id)),
     overdueLimits: deps.overdueLimits,

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInfluxQuery } from '../../gateway/src/storage/influx/index.js';
+import { createInfluxQuery, ensureDatabase } from '../../gateway/src/storage/influx/index.js';
 import { startGatewayChild, startLoadGen, type BenchOptions, type Fleet } from './common.js';
 import { measured, publishReq, waitUntil, type RunFigures } from './ingest.js';
 import type { PublishResult } from './load-gen.js';
@@ -119,6 +119,9 @@ export async function startNodeRed(o: BenchOptions, peersDir: string, runDir: st
   const uiPort = await freePort();
   const flowFile = join(runDir, 'flows.json');
   writeFileSync(flowFile, JSON.stringify(flow(mqttPort, o.influxUrl, database)));
+  // The bench's influxd runs with authentication; Node-RED keeps a node's credentials beside the flow.
+  const u = new URL(o.influxUrl);
+  writeFileSync(join(runDir, 'flows_cred.json'), JSON.stringify({ influx: { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } }), { mode: 0o600 });
   writeFileSync(
     join(runDir, 'settings.js'),
     `module.exports = { uiPort: ${uiPort}, uiHost: '127.0.0.1', flowFile: ${JSON.stringify(flowFile)}, userDir: ${JSON.stringify(peersDir)}, httpAdminRoot: false, httpNodeRoot: false, credentialSecret: false, logging: { console: { level: 'info', metrics: false, audit: false } } };\n`,
@@ -199,7 +202,7 @@ export async function runPeers(o: BenchOptions, fleet: Fleet): Promise<PeersResu
     });
     try {
       // influxd's database must exist before the batch node writes.
-      await fetch(`${o.influxUrl}/query?q=${encodeURIComponent('CREATE DATABASE "bench_peers_stack"')}`, { method: 'POST' });
+      await ensureDatabase({ url: o.influxUrl, api: 'v1', database: 'bench_peers_stack' });
       const f = await relayRun(o, m2.port, m2.child.pid, fleet, durationMs, count('bench_peers_stack'), false, [red.pid]);
       stack = peer(f, 'PUBACK on arrival at Mosquitto, before Node-RED or InfluxDB have it');
     } finally {

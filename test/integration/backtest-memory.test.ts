@@ -36,7 +36,7 @@ beforeAll(async () => {
     const base = { site: 'hb-long', device, sector: 'hazardous_chemicals' as const, ts, skewed: false, valid: true };
     batch.push(telemetryLine([{ ...base, metric: 'gas_lel', value: gas }, { ...base, metric: 'temperature', value: 20 }, { ...base, metric: 'pressure', value: 0.2 }, { ...base, metric: 'level', value: 40 + (i % 11) }]));
     if (batch.length === 10_000 || i === N - 1) {
-      const res = await fetch(`${influx.url}/write?db=${influx.database}&precision=ns`, { method: 'POST', body: batch.join('\n') });
+      const res = await fetch(`${influx.server.url}/write?db=${influx.database}&precision=ns`, { method: 'POST', headers: influx.headers, body: batch.join('\n') });
       expect(res.status).toBe(204);
       batch = [];
     }

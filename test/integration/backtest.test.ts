@@ -55,7 +55,7 @@ async function store(msgs: readonly PublishedMessage[]) {
     else lines.push(...detectionLines(d.detections));
   }
   for (let i = 0; i < lines.length; i += 5000) {
-    const res = await fetch(`${influx.url}/write?db=${influx.database}&precision=ns`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') });
+    const res = await fetch(`${influx.server.url}/write?db=${influx.database}&precision=ns`, { method: 'POST', headers: influx.headers, body: lines.slice(i, i + 5000).join('\n') });
     expect(res.status).toBe(204);
   }
 }

@@ -274,7 +274,7 @@ describe('writer failures', () => {
 
 describe('private influxd', () => {
   it('comes back on the same URL with its data after a crash', async () => {
-    const url = influx.url;
+    const url = influx.server.url;
     const pid = influx.server.pid;
     influx.server.kill('SIGKILL');
     await influx.server.restart();

@@ -2,29 +2,50 @@ import Fastify, { LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { installAuth } from './auth.js';
 import { installOpenApi, installOpenApiRoutes, isPublicDocsRoute } from './openapi.js';
-import type { ApiDeps } from './deps.js';
+import type { Logger } from '../observability/index.js';
+import type { UserStore } from '../users/index.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
-import { alarmQualityRoutes } from './routes/alarm-quality.js';
-import { auditRoutes } from './routes/audit.js';
-import { backtestRoutes } from './routes/backtests.js';
-import { consoleRoutes } from './routes/console.js';
-import { eventRoutes } from './routes/events.js';
-import { evidenceRoutes } from './routes/evidence.js';
-import { payloadProfileRoutes } from './routes/payload-profiles.js';
-import { exportRoutes } from './routes/export.js';
-import { healthRoutes } from './routes/health.js';
-import { maintenanceRoutes } from './routes/maintenance.js';
-import { readingRoutes } from './routes/readings.js';
-import { ruleRoutes } from './routes/rules.js';
-import { registryRoutes, siteRoutes } from './routes/sites.js';
-import { streamRoutes } from './routes/stream.js';
-import { userRoutes } from './routes/users.js';
-import { vocabularyRoutes } from './routes/vocabulary.js';
-import { webhookRoutes } from './routes/webhooks.js';
-import { inspectionRoutes } from './routes/inspections.js';
-import { profileRoutes } from './routes/profiles.js';
-import { publicRoutes } from './routes/public.js';
-import { riskRoutes } from './routes/risk.js';
+import { alarmQualityRoutes, type AlarmQualityRouteDeps } from './routes/alarm-quality.js';
+import { auditRoutes, type AuditRouteDeps } from './routes/audit.js';
+import { backtestRoutes, type BacktestRouteDeps } from './routes/backtests.js';
+import { consoleRoutes, type ConsoleRouteDeps } from './routes/console.js';
+import { eventRoutes, type EventRouteDeps } from './routes/events.js';
+import { evidenceRoutes, type EvidenceRouteDeps } from './routes/evidence.js';
+import { payloadProfileRoutes, type PayloadProfileRouteDeps } from './routes/payload-profiles.js';
+import { exportRoutes, type ExportRouteDeps } from './routes/export.js';
+import { healthRoutes, type HealthRouteDeps } from './routes/health.js';
+import { maintenanceRoutes, type MaintenanceRouteDeps } from './routes/maintenance.js';
+import { readingRoutes, type ReadingRouteDeps } from './routes/readings.js';
+import { ruleRoutes, type RuleRouteDeps } from './routes/rules.js';
+import { registryRoutes, siteRoutes, type RegistryRouteDeps, type SiteRouteDeps } from './routes/sites.js';
+import { streamRoutes, type StreamRouteDeps } from './routes/stream.js';
+import { userRoutes, type UserRouteDeps } from './routes/users.js';
+import { vocabularyRoutes, type VocabularyRouteDeps } from './routes/vocabulary.js';
+import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.js';
+import { inspectionRoutes, type InspectionRouteDeps } from './routes/inspections.js';
+import { profileRoutes, type ProfileRouteDeps } from './routes/profiles.js';
+import { publicRoutes, type PublicRouteDeps } from './routes/public.js';
+import { riskRoutes, type RiskRouteDeps } from './routes/risk.js';
+import type { SupervisionApi } from './supervision-deps.js';
+
+/** What the server itself reads, beside its route groups. */
+export interface ServerDeps {
+  /** Authenticates every request's bearer token (the user routes read the same store). */
+  users: UserStore;
+  logger: Logger;
+  bodyLimit?: number;
+  /** Serve HTTPS with this certificate. */
+  https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
+  /** Risk, inspections, profiles and the public pages (issue 16); without it those routes are absent. */
+  supervision?: SupervisionApi;
+}
+
+/** Everything the API reads: the server's own needs plus each route group's. */
+export type ApiDeps = ServerDeps &
+  HealthRouteDeps & SiteRouteDeps & RegistryRouteDeps & StreamRouteDeps & ExportRouteDeps & EventRouteDeps &
+  ReadingRouteDeps & AuditRouteDeps & MaintenanceRouteDeps & WebhookRouteDeps & UserRouteDeps & RuleRouteDeps &
+  AlarmQualityRouteDeps & BacktestRouteDeps & EvidenceRouteDeps & PayloadProfileRouteDeps & VocabularyRouteDeps &
+  ConsoleRouteDeps & ProfileRouteDeps & InspectionRouteDeps & RiskRouteDeps & PublicRouteDeps;
 
 /** The API's version in the OpenAPI document: the package's. */
 const API_VERSION = '0.1.0';
@@ -35,7 +56,7 @@ export async function buildApi(deps: ApiDeps) {
     // Requests fastify refuses before routing (bad percent-encoding...) get GW_ errors too.
     frameworkErrors: frameworkErrorHandler,
     ...(deps.https ? { https: deps.https } : {}),
-    loggerInstance: deps.logger.child({ module: 'api' }),
+    loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Per-request logs would put every client's traffic in the log; errors are logged by the handler.

@@ -1,13 +1,8 @@
+// Types several route groups share. Each route file declares the dependencies it reads
+// (`XRouteDeps`); build.ts composes them into ApiDeps.
 import type { Severity } from '../domain/index.js';
-import type { Logger } from '../observability/index.js';
-import type { Metrics } from '../observability/index.js';
-import type { Registry } from '../registry/index.js';
-import type { AppliedTransition, Disposition, EventStore, Maintenance } from '../events/index.js';
-import type { SseHub, Webhooks } from '../fanout/index.js';
-import type { Principal, UserStore } from '../users/index.js';
-import type { SupervisionApi } from './supervision-deps.js';
-import type { QualityEvent, QualityEventFilter } from '../quality/index.js';
-import type { BacktestService } from '../rules/backtest-service.js';
+import type { AppliedTransition, Disposition } from '../events/index.js';
+import type { Principal } from '../users/index.js';
 
 export interface DeviceLiveState {
   online: boolean;
@@ -95,39 +90,7 @@ export type RegistryReload =
   | { ok: true; sites: number; devices: number; added: string[]; removed: string[] }
   | { ok: false; problems: string[] };
 
-/** What the API reads; it changes events only through the events module. */
-export interface ApiDeps {
-  users: UserStore;
-  actions: EventActions;
-  maintenance: Maintenance;
-  webhooks: Webhooks;
-  sse: SseHub;
-  rules: RulesView;
-  reloadRegistry: () => RegistryReload;
-  clock: () => number;
-  logger: Logger;
-  metrics: Metrics;
-  registry: () => Registry;
-  events: EventStore;
-  devices: () => ReadonlyMap<string, DeviceLiveState>;
-  readings: ReadingsSource | null;
-  /** Payload profiles in force, and their reload (GET /api/payload-profiles, POST /api/payload-profiles/reload). */
-  payloadProfiles?: { ids(): string[]; reload(): { ok: true; profiles: string[] } | { ok: false; problems: Array<{ file: string; reason: string }> } };
-  /** Evidence pictures by SHA-256 (GET /api/evidence/:sha256). */
-  evidence?: { get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined> };
-  /** The events of a period for alarm-quality figures (GET /api/alarm-quality). */
-  qualityEvents?: (f: QualityEventFilter) => QualityEvent[];
-  /** Backtests and approvals of rule changes; absent when history is off. */
-  backtests?: BacktestService;
-  /** GATEWAY_RULES_APPROVAL=required: POST /api/rules/reload is refused (rules change through an approved backtest). */
-  rulesApprovalRequired?: boolean;
-  health: () => Promise<HealthReport>;
-  ready: () => ReadyReport;
-  bodyLimit?: number;
-  /** Largest page a list may ask for. */
-  maxPage?: number;
-  /** Serve HTTPS with this certificate. */
-  https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
-  /** Risk, inspections, profiles and the public pages (issue 16). */
-  supervision?: SupervisionApi;
+/** Evidence pictures by SHA-256 (the evidence and inspection routes). */
+export interface EvidenceLookup {
+  get(sha256: string): Promise<{ contentType: string; bytes: number; path: string; sites: string[]; sha256: string } | undefined>;
 }

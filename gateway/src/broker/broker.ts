@@ -58,6 +58,12 @@ export interface BrokerOptions {
   counters: BrokerCounters;
   limits?: Partial<BrokerLimits>;
   /**
+   * Failed-login counts shared with the gateway's other device logins (HTTP push, HJ 212), so
+   * a guesser alternating protocols gains no attempts: per identity at an address, and per
+   * address (ADDRESS_FAILURE_FACTOR times the room). Default: the broker's own.
+   */
+  backoff?: { identity: ReturnType<typeof createLoginBackoff>; address: ReturnType<typeof createLoginBackoff> };
+  /**
    * Mutual TLS is on: a device must connect over the TLS listener with a client certificate
    * (its CN the device id). Logins over plain TCP or WebSocket are refused, so the secret
    * alone never suffices.
@@ -109,7 +115,7 @@ function remoteAddress(client: Client): string {
 
 const EMPTY = Buffer.alloc(0);
 // An address may fail this many times more than one identity at it before it must wait.
-const ADDRESS_FAILURE_FACTOR = 10;
+export const ADDRESS_FAILURE_FACTOR = 10;
 
 interface Will {
   topic: string;
@@ -125,8 +131,8 @@ export function createBroker(opts: BrokerOptions): Broker {
   const connected = new Map<string, Client>();
   const servers: Server[] = [];
   const rate = createConnectionRateLimit(limits.connectionsPerSecond);
-  const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
-  const addressBackoff = createLoginBackoff(limits.freeLoginFailures * ADDRESS_FAILURE_FACTOR, limits.maxLoginBackoffMs);
+  const backoff = opts.backoff?.identity ?? createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
+  const addressBackoff = opts.backoff?.address ?? createLoginBackoff(limits.freeLoginFailures * ADDRESS_FAILURE_FACTOR, limits.maxLoginBackoffMs);
   let wss: WebSocketServer | undefined;
 
   /**
@@ -291,11 +297,11 @@ export function createBroker(opts: BrokerOptions): Broker {
     if (device && !connected.has(client.id)) opts.onConnection(device, false);
   });
   aedes.on('clientError', (client, err) => {
-    logger.debug({ clientId: client?.id, err: err.message }, 'client error');
+    logger.debug({ clientId: client?.id, err }, 'client error');
   });
   aedes.on('connectionError', (client, err) => {
     counters.protocolErrors.inc({ reason: 'malformed' });
-    logger.debug({ clientId: client?.id, err: err.message }, 'connection error');
+    logger.debug({ clientId: client?.id, err }, 'connection error');
   });
 
   function handle(stream: Parameters<Aedes['handle']>[0], address: string, req?: IncomingMessage) {
@@ -344,7 +350,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       );
       server.on('tlsClientError', (err) => {
         counters.protocolErrors.inc({ reason: 'tls' });
-        logger.debug({ err: err.message }, 'TLS handshake failed');
+        logger.debug({ err }, 'TLS handshake failed');
       });
       return listenOn(server, port, host);
     },

@@ -117,7 +117,7 @@ export function createWebhooks(db: StateDb, opts: { logger: Logger; clock?: () =
   const clock = opts.clock ?? Date.now;
   const egress = opts.egress ?? parseAllowList(undefined);
   const retry = { ...defaultWebhookRetry, ...opts.retry };
-  const log = opts.logger.child({ module: 'webhooks' });
+  const log = opts.logger;
   const q = {
     active: db.prepare('SELECT * FROM webhooks WHERE disabled_at IS NULL'),
     all: db.prepare('SELECT * FROM webhooks ORDER BY created_at, id'),

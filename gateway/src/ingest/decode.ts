@@ -53,7 +53,15 @@ export interface Rejection {
 
 export type Decoded =
   | { ok: true; channel: 'telemetry'; readings: Reading[] }
-  | { ok: true; channel: 'vision'; camera: string; detections: Detection[]; picture?: { contentType: string; data: Buffer } }
+  | {
+      ok: true;
+      channel: 'vision';
+      camera: string;
+      detections: Detection[];
+      picture?: { contentType: string; data: Buffer };
+      /** The detections were counted already; this message only brings their picture (Frigate's snapshot topic). */
+      amends?: true;
+    }
   | { ok: true; channel: 'status'; status: DeviceStatus };
 
 // Keys that reach object prototypes in careless code downstream; refused outright (cheap byte scan).

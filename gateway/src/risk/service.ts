@@ -59,7 +59,7 @@ const escapeTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
  * escalated on further rises while it is unresolved, resolved by the system back at blue.
  */
 export function createRiskService(deps: RiskServiceDeps) {
-  const log = deps.logger.child({ module: 'risk' });
+  const log = deps.logger;
   // A rules directory without a risk model (a custom rule set) gets the shipped one, said once.
   const shipped = join(projectRoot(), 'rules', 'risk.yaml');
   if (!existsSync(deps.modelPath) && existsSync(shipped)) log.warn({ path: deps.modelPath, using: shipped }, 'no risk model in the rules directory; using the shipped one');

@@ -1,5 +1,5 @@
-import { encodeEventKey, severityRank, type DeviceRef } from '../domain/index.js';
-import { candidates, OFFLINE_KEY, paramsFor, type CompiledOfflineRule, type CompiledRules } from './compile.js';
+import { encodeEventKey, severityRank, type DeviceRef, type Severity } from '../domain/index.js';
+import { candidates, OFFLINE_KEY, paramsFor, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
 import { fmt, formatDuration, seconds, where } from './message.js';
 import { deviceState, eachDevice, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
 import type { RuleTransition } from './types.js';
@@ -7,12 +7,51 @@ import type { RuleTransition } from './types.js';
 // offline: raised when a device has sent nothing for `after` by the gateway's clock,
 // resolved by its next message (RULES.md). Checked on tick.
 
+/** What an offline key learns: the device spoke, a tick found it silent for `silentMs`, or a person resolved its event. */
+export type OfflineInput =
+  | { type: 'seen' }
+  | { type: 'silent'; silentMs: number; p: OfflineParams; now: number }
+  | { type: 'release' };
+
+/** What one offline step decided: nothing, or the transition to emit (and the severity of the event it ends). */
+export type OfflineStep = null | { type: 'raised' } | { type: 'resolved'; severity: Severity };
+
+const SEEN: OfflineInput = { type: 'seen' };
+const RELEASE: OfflineInput = { type: 'release' };
+const RAISED: OfflineStep = { type: 'raised' };
+
+/**
+ * The offline state machine, the one function that moves a key between phases: a message
+ * from the device ends every phase (resolving an open event) and returns to `idle`; silence
+ * of at least `after` raises from `idle` only; a person's release leaves the key `released`,
+ * whatever its phase, until the device speaks again.
+ */
+export function nextOffline(st: OfflineKeyState, input: OfflineInput): OfflineStep {
+  switch (input.type) {
+    case 'seen': {
+      const open = st.open;
+      st.phase = 'idle';
+      st.open = null;
+      return open === null ? null : { type: 'resolved', severity: open.severity };
+    }
+    case 'silent':
+      if (st.phase !== 'idle' || input.silentMs < input.p.afterMs) return null;
+      st.phase = 'firing';
+      st.open = { severity: input.p.severity, rank: severityRank(input.p.severity), raisedAt: input.now };
+      return RAISED;
+    case 'release':
+      st.phase = 'released';
+      st.open = null;
+      return null;
+  }
+}
+
 function offlineCache(rules: CompiledRules, dev: DeviceState): OfflineCache {
   const list = candidates(rules.offline, dev, OFFLINE_KEY);
   const params = list.map((r) => paramsFor(r, dev.site, dev.device));
   const states = list.map((r) => {
     let st = dev.offline.get(r.id);
-    if (st === undefined) dev.offline.set(r.id, (st = { rule: r.id, version: r.version, open: null, released: false }));
+    if (st === undefined) dev.offline.set(r.id, (st = { rule: r.id, version: r.version, phase: 'idle', open: null }));
     return st;
   });
   return { rules, list, params, states };
@@ -24,7 +63,7 @@ function cacheOf(rules: CompiledRules, dev: DeviceState): OfflineCache {
   return cache;
 }
 
-function transition(type: RuleTransition['type'], rule: CompiledOfflineRule, dev: DeviceState, st: OfflineKeyState, silentMs: number, afterMs: number, now: number, message: string): RuleTransition {
+function transition(type: RuleTransition['type'], rule: CompiledOfflineRule, dev: DeviceState, severity: Severity, silentMs: number, afterMs: number, now: number, message: string): RuleTransition {
   return {
     type,
     key: encodeEventKey({ rule: rule.id, site: dev.site, device: dev.device }),
@@ -35,7 +74,7 @@ function transition(type: RuleTransition['type'], rule: CompiledOfflineRule, dev
     site: dev.site,
     device: dev.device,
     sector: dev.sector,
-    severity: st.open!.severity,
+    severity,
     value: seconds(silentMs),
     threshold: seconds(afterMs),
     at: now,
@@ -51,12 +90,9 @@ export function stepSeen(rules: CompiledRules, state: EngineState, ref: DeviceRe
   if (dev.offline.size === 0) return dev;
   const cache = cacheOf(rules, dev);
   for (let i = 0; i < cache.list.length; i++) {
-    const st = cache.states[i]!;
-    st.released = false;
-    if (st.open === null) continue;
-    const rule = cache.list[i]!;
-    out.push(transition('resolved', rule, dev, st, silent, cache.params[i]!.afterMs, now, `back online after ${fmt(seconds(silent))} s without a message at ${where(dev.site, dev.device)}`));
-    st.open = null;
+    const step = nextOffline(cache.states[i]!, SEEN);
+    if (step?.type !== 'resolved') continue;
+    out.push(transition('resolved', cache.list[i]!, dev, step.severity, silent, cache.params[i]!.afterMs, now, `back online after ${fmt(seconds(silent))} s without a message at ${where(dev.site, dev.device)}`));
   }
   return dev;
 }
@@ -74,12 +110,9 @@ export function tickOffline(rules: CompiledRules, state: EngineState, now: numbe
     if (!(silent > 0)) return;
     const cache = cacheOf(rules, dev);
     for (let i = 0; i < cache.list.length; i++) {
-      const st = cache.states[i]!;
       const p = cache.params[i]!;
-      if (st.open !== null || st.released || silent < p.afterMs) continue;
-      st.open = { severity: p.severity, rank: severityRank(p.severity), raisedAt: now };
-      const rule = cache.list[i]!;
-      out.push(transition('raised', rule, dev, st, silent, p.afterMs, now, `no message for ${fmt(seconds(silent))} s (>= ${formatDuration(p.afterMs)}) (${p.severity}) at ${where(dev.site, dev.device)}`));
+      if (nextOffline(cache.states[i]!, { type: 'silent', silentMs: silent, p, now }) === null) continue;
+      out.push(transition('raised', cache.list[i]!, dev, p.severity, silent, p.afterMs, now, `no message for ${fmt(seconds(silent))} s (>= ${formatDuration(p.afterMs)}) (${p.severity}) at ${where(dev.site, dev.device)}`));
     }
   });
 }
@@ -91,8 +124,7 @@ export function nextOfflineDue(rules: CompiledRules, state: EngineState): number
     if (dev.lastSeen !== dev.lastSeen) return;
     const cache = cacheOf(rules, dev);
     for (let i = 0; i < cache.list.length; i++) {
-      const st = cache.states[i]!;
-      if (st.open !== null || st.released) continue;
+      if (cache.states[i]!.phase !== 'idle') continue;
       const t = dev.lastSeen + cache.params[i]!.afterMs;
       if (t < due) due = t;
     }
@@ -101,6 +133,5 @@ export function nextOfflineDue(rules: CompiledRules, state: EngineState): number
 }
 
 export function releaseOffline(st: OfflineKeyState): void {
-  st.open = null;
-  st.released = true;
+  nextOffline(st, RELEASE);
 }

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { detectionTypeSchema, deviceKindSchema, sectorSchema, severitySchema } from '../domain/index.js';
 import type { CompiledRules } from './compile.js';
-import { createEngineState, deviceState, eachDevice, pruneState, type Aux, type DetectionKeyState, type EngineState, type OpenEvent, type RuleKeyState, type RulePhase } from './state.js';
+import { createEngineState, deviceState, eachDevice, pruneState, type Aux, type DetectionKeyState, type DetectionPhase, type EngineState, type OfflineKeyState, type OfflinePhase, type OpenEvent, type RuleKeyState, type RulePhase } from './state.js';
 
 // The engine state as plain JSON, so a restart carries on where it stopped: a `for: 10m`
 // that had run 7 minutes raises 3 minutes after restore. Idle entries are left out.
 // `format` is the snapshot's version: 2 names each rule key's phase; 1 (before the phases
-// had names) is still read, its phases derived from the fields that implied them.
+// had names) is still read, its phases derived from the fields that implied them. Offline
+// and detection keys got named phases later in format 2: where absent, they are derived the
+// same way (their old fields determine them), so no format change was needed.
 
 const num = z.number().nullable();
 const openSchema = z.object({ severity: severitySchema, rank: z.number().int(), raisedAt: z.number() }).nullable();
@@ -17,6 +19,8 @@ const auxSchema = z.union([
 ]);
 
 const phaseSchema = z.enum(['idle', 'pending', 'firing', 'clearing']);
+const offlinePhaseSchema = z.enum(['idle', 'firing', 'released']);
+const detectionPhaseSchema = z.enum(['idle', 'firing']);
 
 const snapshotSchema = z
   .object({
@@ -41,12 +45,15 @@ const snapshotSchema = z
             aux: z.array(z.tuple([z.string(), auxSchema])),
           }),
         ),
-        offline: z.array(z.object({ rule: z.string(), version: z.string(), open: openSchema, released: z.boolean() })),
+        /** `released` is the phase's older spelling, still written for readers before the phase. */
+        offline: z.array(z.object({ rule: z.string(), version: z.string(), phase: offlinePhaseSchema.optional(), open: openSchema, released: z.boolean() })),
       }),
     ),
     detections: z.array(
       z.object({
         key: z.string(),
+        /** Absent before detection keys had named phases. */
+        phase: detectionPhaseSchema.optional(),
         rule: z.string(),
         version: z.string(),
         site: z.string(),
@@ -91,6 +98,18 @@ function phaseOfV1(r: { open: unknown; runStart: number | null; clearStart: numb
   return r.runStart !== null ? 'pending' : 'idle';
 }
 
+function offlinePhaseOf(o: { rule: string; phase?: OfflinePhase | undefined; open: unknown; released: boolean }): OfflinePhase {
+  const implied: OfflinePhase = o.open !== null ? 'firing' : o.released ? 'released' : 'idle';
+  if (o.phase !== undefined && o.phase !== implied) throw new StateSnapshotError(`offline rule ${o.rule} is ${o.phase} but its fields say ${implied}`);
+  return implied;
+}
+
+function detectionPhaseOf(s: { phase?: DetectionPhase | undefined; open: unknown; key: string }): DetectionPhase {
+  const implied: DetectionPhase = s.open !== null ? 'firing' : 'idle';
+  if (s.phase !== undefined && s.phase !== implied) throw new StateSnapshotError(`detection key ${s.key} is ${s.phase} ${s.open ? 'with' : 'without'} an open event`);
+  return implied;
+}
+
 function restoreWindow(a: { ts: number[]; v: number[]; c?: number[]; mn?: number[]; mx?: number[] }): Aux {
   const c = a.c ?? a.v.map(() => 1);
   return { ts: a.ts, v: a.v, c, mn: a.mn ?? [...a.v], mx: a.mx ?? [...a.v], head: 0, sum: a.v.reduce((s, x) => s + x, 0), count: c.reduce((s, x) => s + x, 0) };
@@ -122,7 +141,7 @@ export function serializeState(state: EngineState): string {
             clearStart: out(st.clearStart),
             aux: [...(st.aux ?? [])].map(([metric, a]) => [metric, auxOut(a)] as [string, z.infer<typeof auxSchema>]),
           })),
-        offline: [...d.offline.values()].filter((o) => o.open !== null || o.released).map((o) => ({ ...o, open: copyOpen(o.open) })),
+        offline: [...d.offline.values()].filter((o) => o.phase !== 'idle').map((o) => ({ ...o, open: copyOpen(o.open), released: o.phase === 'released' })),
     });
   });
   for (const st of state.detections.values()) {
@@ -188,12 +207,13 @@ export function restoreState(json: string, rules: CompiledRules): EngineState {
           },
         ]),
       ),
-      offline: new Map(d.offline.map((o) => [o.rule, o])),
+      offline: new Map(d.offline.map((o): [string, OfflineKeyState] => [o.rule, { rule: o.rule, version: o.version, phase: offlinePhaseOf(o), open: o.open }])),
     });
   }
   for (const s of parsed.data.detections) {
     const st: DetectionKeyState = {
       ...s,
+      phase: detectionPhaseOf(s),
       evidence: s.evidence.map((e) => {
         const { bbox, snapshot, picture, zones, ...rest } = e;
         return { ...rest, ...(bbox ? { bbox } : {}), ...(snapshot !== undefined ? { snapshot } : {}), ...(picture !== undefined ? { picture } : {}), ...(zones ? { zones } : {}) };

@@ -91,12 +91,22 @@ export interface SeriesState {
   states: (RuleKeyState | null)[];
 }
 
+/**
+ * Where an event key of an `offline` rule stands (RULES.md, "offline"):
+ * - `idle`: no event is open; the device's silence (gateway clock since `DeviceState.lastSeen`) counts towards `after`;
+ * - `firing`: the event is open (`open`) until the device's next message;
+ * - `released`: a person resolved the event while the device stayed silent; silence does not
+ *   count again until the device has spoken (back to `idle`).
+ */
+export type OfflinePhase = 'idle' | 'firing' | 'released';
+
+/** One event key (rule, site, device) of an offline rule. */
 export interface OfflineKeyState {
   rule: string;
   version: string;
+  phase: OfflinePhase;
+  /** The open event (gateway clock in `raisedAt`): set in `firing`, null otherwise. */
   open: OpenEvent | null;
-  /** A person resolved it while the device stayed silent: wait for the device to speak first. */
-  released: boolean;
 }
 
 export interface OfflineCache {
@@ -119,8 +129,19 @@ export interface DeviceState {
   offlineCache: OfflineCache | null;
 }
 
+/**
+ * Where an event key of a `detection` rule stands (RULES.md, "detection"):
+ * - `idle`: no event is open; it raises when `count` qualifying detections fall within
+ *   `within` and the last raise (`lastRaisedAt`) is at least `cooldown` old;
+ * - `firing`: the event is open (`open`); it resolves once no qualifying detection has come
+ *   for `clearAfter` (gateway clock since `lastDetectionAt`), forgetting `times` and `evidence`.
+ */
+export type DetectionPhase = 'idle' | 'firing';
+
+/** One event key (rule, site, device, camera, type) of a detection rule. */
 export interface DetectionKeyState {
   key: string;
+  phase: DetectionPhase;
   rule: string;
   version: string;
   site: string;
@@ -131,11 +152,15 @@ export interface DetectionKeyState {
   type: DetectionType;
   /** Event times of qualifying detections within `within`, oldest first. */
   times: number[];
+  /** What those detections showed (at most MAX_EVIDENCE, within `within`), oldest first. */
   evidence: EvidenceItem[];
+  /** Event time of the newest detection counted; an older one is not evaluated (-Infinity: none). */
   lastTs: number;
+  /** The open event (event time in `raisedAt`): set in `firing`, null otherwise. */
   open: OpenEvent | null;
+  /** Event time of the last raise, for `cooldown`; kept across resolve and release (NaN: never raised). */
   lastRaisedAt: number;
-  /** Gateway clock of the last qualifying detection, for clearAfter. */
+  /** Gateway clock of the last qualifying detection, for `clearAfter` (NaN: none). */
   lastDetectionAt: number;
 }
 

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiDeps } from '../../../gateway/src/api/deps.js';
+import type { ApiDeps } from '../../../gateway/src/api/index.js';
 import { CONSOLE_CSP, consoleRoutes, safeFile } from '../../../gateway/src/api/routes/console.js';
 
 // The console plugin alone on a bare fastify, once with the real dashboards/console and

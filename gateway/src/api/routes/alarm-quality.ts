@@ -1,12 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { computeQuality, QUALITY_DEFAULTS, qualityQuerySchema, qualityReportSchema, TooManyEventsError } from '../../quality/index.js';
+import { computeQuality, QUALITY_DEFAULTS, qualityQuerySchema, qualityReportSchema, TooManyEventsError, type QualityEvent, type QualityEventFilter } from '../../quality/index.js';
 import { principal, requireSite, visibleSites } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { RulesView } from '../deps.js';
 import { ApiError } from '../errors.js';
 
 // GET /api/alarm-quality: alarm-quality figures of a period over the events store, in the
 // caller's site scope, worst groups first, with the ISA-18.2 / EEMUA 191 targets beside them.
-export const alarmQualityRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the alarm-quality figures read. */
+export interface AlarmQualityRouteDeps {
+  clock: () => number;
+  /** The events of a period for alarm-quality figures. */
+  qualityEvents?: (f: QualityEventFilter) => QualityEvent[];
+  rules: RulesView;
+}
+
+export const alarmQualityRoutes = (deps: AlarmQualityRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/alarm-quality',
     { config: { role: 'viewer' }, schema: { querystring: qualityQuerySchema, response: { 200: qualityReportSchema } } },

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AUDIT_KINDS } from '../../events/index.js';
+import { AUDIT_KINDS, type EventStore } from '../../events/index.js';
 import { principal, requireSite } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
 import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
 
 const auditRecord = z.object({
@@ -23,7 +22,14 @@ const auditRecord = z.object({
   hash: z.string(),
 });
 
-export const auditRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the audit trail read. */
+export interface AuditRouteDeps {
+  events: EventStore;
+  /** Largest page a list may ask for. */
+  maxPage?: number;
+}
+
+export const auditRoutes = (deps: AuditRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/audit',
     {

@@ -5,7 +5,6 @@ import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { projectRoot } from '../../project-root.js';
-import type { ApiDeps } from '../deps.js';
 
 // The supervisor console: static HTML, CSS and ES modules from dashboards/console, and uPlot
 // from node_modules. No build step, no CDN: everything the page needs comes from here.
@@ -98,8 +97,11 @@ async function sendFile(req: FastifyRequest, reply: FastifyReply, file: string |
   return reply.code(200).send(body);
 }
 
+/** The console reads nothing of the gateway: it serves static files. */
+export type ConsoleRouteDeps = object;
+
 export const consoleRoutes =
-  (_deps: ApiDeps, opts: ConsoleOptions = {}): FastifyPluginAsyncZod =>
+  (_deps: ConsoleRouteDeps, opts: ConsoleOptions = {}): FastifyPluginAsyncZod =>
   async (app) => {
     const root = opts.root ?? defaultRoot();
     const uplotDir = opts.uplotDir ?? defaultUplotDir();

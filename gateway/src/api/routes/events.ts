@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sectorSchema, SEVERITIES, severitySchema, type Severity } from '../../domain/index.js';
-import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, supervisionEventSchema, transitionRecordSchema, type AppliedTransition } from '../../events/index.js';
+import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, supervisionEventSchema, transitionRecordSchema, type AppliedTransition, type EventStore } from '../../events/index.js';
 import { canSee, canSeeDepartment, principal, requireSite } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { EventActions, RulesView } from '../deps.js';
+import type { SupervisionApi } from '../supervision-deps.js';
 import { ApiError } from '../errors.js';
 import { decodePageCursor, encodePageCursor } from '../cursor.js';
 import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
@@ -49,7 +50,18 @@ export const ruleLevelSchema = z.object({
 });
 const transitionResponse = z.object({ event: supervisionEventSchema, transition: transitionRecordSchema.nullable() });
 
-export const eventRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the supervision events read. */
+export interface EventRouteDeps {
+  events: EventStore;
+  actions: EventActions;
+  rules: RulesView;
+  /** Largest page a list may ask for. */
+  maxPage?: number;
+  /** Department scopes (issue 16); absent where the gateway has no departments. */
+  supervision?: SupervisionApi;
+}
+
+export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => async (app) => {
   // The caller's filters plus their scope; a site outside it is refused, not silently empty.
   const scoped = <Q extends { site?: string }>(req: Parameters<typeof principal>[0], q: Q) => {
     const p = principal(req);

@@ -2,12 +2,18 @@ import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { canSee, principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { EvidenceLookup } from '../deps.js';
 import { ApiError } from '../errors.js';
 
 const params = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256') }).strict();
 
-export const evidenceRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of evidence pictures read. */
+export interface EvidenceRouteDeps {
+  /** Evidence pictures by SHA-256; absent when the gateway keeps none. */
+  evidence?: EvidenceLookup;
+}
+
+export const evidenceRoutes = (deps: EvidenceRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/evidence/:sha256', { config: { role: 'viewer' }, schema: { params } }, async (req, reply) => {
     const pic = deps.evidence ? await deps.evidence.get(req.params.sha256) : undefined;
     // Outside the caller's sites it does not exist, as far as the caller can tell.

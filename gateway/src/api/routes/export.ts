@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { SupervisionEvent } from '../../events/index.js';
 import { canSeeDepartment, principal, requireSite } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { EventStore, SupervisionEvent } from '../../events/index.js';
+import type { RulesView } from '../deps.js';
 import { idParam, timeParam } from '../query.js';
 
 const exportQuery = z
@@ -53,7 +53,13 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const exportRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the event export read. */
+export interface ExportRouteDeps {
+  events: EventStore;
+  rules: RulesView;
+}
+
+export const exportRoutes = (deps: ExportRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/events/export', { config: { role: 'viewer' }, schema: { querystring: exportQuery } }, async (req, reply) => {
     const p = principal(req);
     if (req.query.site) requireSite(p, req.query.site);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiDeps } from '../deps.js';
+import type { HealthReport, ReadyReport } from '../deps.js';
+import type { Metrics } from '../../observability/index.js';
 
 const readySchema = z.object({
   ready: z.boolean(),
@@ -8,7 +9,14 @@ const readySchema = z.object({
   influx: z.enum(['ok', 'failing', 'off']),
 });
 
-export const healthRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of health, readiness and metrics read. */
+export interface HealthRouteDeps {
+  health: () => Promise<HealthReport>;
+  ready: () => ReadyReport;
+  metrics: Metrics;
+}
+
+export const healthRoutes = (deps: HealthRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/healthz',
     {

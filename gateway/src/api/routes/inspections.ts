@@ -4,7 +4,8 @@ import { idSchema } from '../../domain/index.js';
 import { drawSchema, InspectionError, inspectionRecordSchema, newPlanSchema, planParamsSchema, poolSchema, visitRecordSchema, type Plan } from '../../inspections/index.js';
 import { UserError } from '../../users/index.js';
 import { principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
+import type { EvidenceLookup } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { SupervisionApi } from '../supervision-deps.js';
 
@@ -43,7 +44,14 @@ const guard = <T>(run: () => T): T => {
   }
 };
 
-export const inspectionRoutes = (deps: ApiDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of inspections (beside SupervisionApi) read. */
+export interface InspectionRouteDeps {
+  registry: () => Registry;
+  /** Evidence pictures by SHA-256; absent when the gateway keeps none. */
+  evidence?: EvidenceLookup;
+}
+
+export const inspectionRoutes = (deps: InspectionRouteDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
   const plan = (id: string) => sup.inspections.get(id) ?? mapError(new InspectionError('not_found', `no inspection plan ${id}`));
 
   app.post('/api/inspections/plans', { config: { role: 'supervisor' }, schema: { body: newPlanSchema, response: { 201: planSchema } } }, async (req, reply) =>

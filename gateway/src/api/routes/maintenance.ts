@@ -1,14 +1,21 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { maintenanceWindowSchema, newWindowSchema, windowChangeSchema } from '../../events/index.js';
+import { maintenanceWindowSchema, newWindowSchema, windowChangeSchema, type Maintenance } from '../../events/index.js';
 import { canSee, principal, requireSite } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
 import { ApiError } from '../errors.js';
 import { idParam } from '../query.js';
 
 const params = z.object({ id: z.string().regex(/^mw-[0-9a-f]{12}$/, 'is not a maintenance window id') });
 
-export const maintenanceRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of maintenance windows read. */
+export interface MaintenanceRouteDeps {
+  maintenance: Maintenance;
+  registry: () => Registry;
+  clock: () => number;
+}
+
+export const maintenanceRoutes = (deps: MaintenanceRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/maintenance',
     { config: { role: 'viewer' }, schema: { querystring: z.object({ site: idParam.optional() }).strict(), response: { 200: z.object({ windows: z.array(maintenanceWindowSchema) }) } } },

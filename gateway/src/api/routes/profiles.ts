@@ -3,13 +3,19 @@ import { z } from 'zod';
 import { idSchema } from '../../domain/index.js';
 import { profileChangeSchema, siteProfileSchema } from '../../enterprise/index.js';
 import { canSee, principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
 import { ApiError } from '../errors.js';
 import type { SupervisionApi } from '../supervision-deps.js';
 
 const siteParams = z.object({ id: idSchema });
 
-export const profileRoutes = (deps: ApiDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of enterprise profiles (beside SupervisionApi) read. */
+export interface ProfileRouteDeps {
+  registry: () => Registry;
+  clock: () => number;
+}
+
+export const profileRoutes = (deps: ProfileRouteDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
   const visibleSite = (p: Parameters<typeof canSee>[0], id: string) => {
     const s = deps.registry().site(id);
     if (!s || !canSee(p, id)) throw new ApiError('GW_NOT_FOUND', `no site ${id}`);

@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { PlanExport } from '../../inspections/index.js';
-import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { planHtml, planListHtml, PUBLIC_CSS, type PlanSummary } from '../public-html.js';
 import type { SupervisionApi } from '../supervision-deps.js';
@@ -47,7 +46,12 @@ function send(req: FastifyRequest, reply: FastifyReply, type: string, body: stri
 
 const planId = z.string().regex(/^plan-\d{8}-[0-9a-f]{8}$/, 'is not a plan id');
 
-export const publicRoutes = (deps: ApiDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the public pages (beside SupervisionApi) read. */
+export interface PublicRouteDeps {
+  clock: () => number;
+}
+
+export const publicRoutes = (deps: PublicRouteDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
   const allow = createLimiter(sup.publicPerMinute ?? 120, deps.clock);
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/public/') && req.url !== '/public') return;

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { metricNameSchema } from '../../domain/index.js';
 import { principal, requireSite } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { ReadingsSource } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
 import { ApiError } from '../errors.js';
 import { idParam, limitParam, timeParam } from '../query.js';
 
@@ -19,7 +20,14 @@ const readingsQuery = z
   })
   .strict();
 
-export const readingRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of stored readings read. */
+export interface ReadingRouteDeps {
+  /** Stored readings; null when history is off. */
+  readings: ReadingsSource | null;
+  registry: () => Registry;
+}
+
+export const readingRoutes = (deps: ReadingRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/readings',
     {

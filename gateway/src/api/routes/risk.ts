@@ -3,13 +3,21 @@ import { z } from 'zod';
 import { idSchema, riskLevelSchema } from '../../domain/index.js';
 import { riskScoreSchema } from '../../risk/index.js';
 import { canSee, principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { ReadingsSource } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
 import { ApiError } from '../errors.js';
 import type { SupervisionApi } from '../supervision-deps.js';
 
 const rankedSchema = riskScoreSchema.extend({ name: z.string(), sector: z.string() });
 
-export const riskRoutes = (deps: ApiDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of risk scores (beside SupervisionApi) read. */
+export interface RiskRouteDeps {
+  /** Stored readings; null when history is off. */
+  readings: ReadingsSource | null;
+  registry: () => Registry;
+}
+
+export const riskRoutes = (deps: RiskRouteDeps, sup: SupervisionApi): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/risk',
     {

@@ -1,13 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiDeps } from '../deps.js';
+import type { RulesView } from '../deps.js';
 import { errorBodySchema } from '../errors.js';
 
 const problemsSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), problems: z.array(z.object({ file: z.string(), ruleId: z.string().optional(), reason: z.string() })) }),
 });
 
-export const ruleRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the rules in force read. */
+export interface RuleRouteDeps {
+  rules: RulesView;
+  /** GATEWAY_RULES_APPROVAL=required: POST /api/rules/reload is refused (rules change through an approved backtest). */
+  rulesApprovalRequired?: boolean;
+}
+
+export const ruleRoutes = (deps: RuleRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/rules',
     {

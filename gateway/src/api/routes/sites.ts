@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sectorSchema } from '../../domain/index.js';
 import { canSee, principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
+import type { DeviceLiveState, RegistryReload } from '../deps.js';
+import type { EventStore } from '../../events/index.js';
 
 const siteSchema = z.object({
   id: z.string(),
@@ -21,7 +23,14 @@ const siteSchema = z.object({
   openEvents: z.number(),
 });
 
-export const siteRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of sites and devices read. */
+export interface SiteRouteDeps {
+  registry: () => Registry;
+  devices: () => ReadonlyMap<string, DeviceLiveState>;
+  events: EventStore;
+}
+
+export const siteRoutes = (deps: SiteRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/sites', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ sites: z.array(siteSchema) }) } } }, async (req) => {
     const p = principal(req);
     const live = deps.devices();
@@ -43,7 +52,12 @@ export const siteRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) 
   });
 };
 
-export const registryRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the registry reload read. */
+export interface RegistryRouteDeps {
+  reloadRegistry: () => RegistryReload;
+}
+
+export const registryRoutes = (deps: RegistryRouteDeps): FastifyPluginAsyncZod => async (app) => {
   // Also done by a watcher on the registry file; this is for systems that cannot wait for it.
   app.post(
     '/api/registry/reload',

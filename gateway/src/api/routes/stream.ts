@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { severitySchema } from '../../domain/index.js';
-import type { AppliedTransition } from '../../events/index.js';
 import { canSeeDepartment, principal, requireSite } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { SseHub } from '../../fanout/index.js';
+import type { AppliedTransition, EventStore } from '../../events/index.js';
+import type { RulesView } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { idParam } from '../query.js';
 
@@ -20,7 +21,15 @@ const streamQuery = z
   })
   .strict();
 
-export const streamRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the live event stream read. */
+export interface StreamRouteDeps {
+  sse: SseHub;
+  events: EventStore;
+  rules: RulesView;
+  clock: () => number;
+}
+
+export const streamRoutes = (deps: StreamRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/events/stream', { config: { role: 'viewer' }, schema: { querystring: streamQuery } }, async (req, reply) => {
     const p = principal(req);
     if (req.query.site) requireSite(p, req.query.site);

@@ -1,11 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { newUserSchema, userSchema, UserError } from '../../users/index.js';
+import { newUserSchema, userSchema, UserError, type UserStore } from '../../users/index.js';
 import { principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
+import type { RulesView } from '../deps.js';
 import { ApiError } from '../errors.js';
 
-export const userRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of users and tokens read. */
+export interface UserRouteDeps {
+  users: UserStore;
+  registry: () => Registry;
+  rules: RulesView;
+  clock: () => number;
+}
+
+export const userRoutes = (deps: UserRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/users', { config: { role: 'admin' }, schema: { response: { 200: z.object({ users: z.array(userSchema) }) } } }, async () => ({ users: deps.users.list() }));
 
   app.post(

@@ -5,10 +5,17 @@ import { principal, requireSite } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { idParam } from '../query.js';
 import { ruleLevelSchema } from './events.js';
-import type { ApiDeps } from '../deps.js';
+import type { Registry } from '../../registry/index.js';
+import type { RulesView } from '../deps.js';
 
 // The published metric vocabulary with units, so the console shows every value with its unit.
-export const vocabularyRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of the vocabulary read. */
+export interface VocabularyRouteDeps {
+  registry: () => Registry;
+  rules: RulesView;
+}
+
+export const vocabularyRoutes = (deps: VocabularyRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get(
     '/api/metrics',
     {

@@ -1,14 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { deliverySchema, newWebhookSchema, webhookSchema } from '../../fanout/index.js';
+import { deliverySchema, newWebhookSchema, webhookSchema, type Webhooks } from '../../fanout/index.js';
 import { principal } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { limitParam, pageLimit } from '../query.js';
 
 const params = z.object({ id: z.string().regex(/^wh-[0-9a-f]{12}$/, 'is not a webhook id') });
 
-export const webhookRoutes = (deps: ApiDeps): FastifyPluginAsyncZod => async (app) => {
+/** What the routes of webhooks read. */
+export interface WebhookRouteDeps {
+  webhooks: Webhooks;
+  /** Largest page a list may ask for. */
+  maxPage?: number;
+}
+
+export const webhookRoutes = (deps: WebhookRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/webhooks', { config: { role: 'admin' }, schema: { response: { 200: z.object({ webhooks: z.array(webhookSchema) }) } } }, async () => ({
     webhooks: deps.webhooks.list(),
   }));

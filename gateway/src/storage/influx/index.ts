@@ -51,6 +51,7 @@ export {
   type PrivateInfluxd,
   type PrivateInfluxdOptions,
 } from './influxd.js';
+export { CREDENTIALS_FILE, type InfluxCredentials } from './private-auth.js';
 export { ensureInfluxdInstalled, type InfluxdInstallOutcome, type InfluxdInstallOptions } from './install.js';
 export { InfluxError, InfluxQueryError, InfluxdNotFound, type InfluxErrorCode } from './errors.js';
 export { redactUrl, type InfluxApi, type InfluxConnection, type InfluxLogger } from './http.js';

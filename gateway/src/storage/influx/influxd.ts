@@ -1,13 +1,15 @@
 // A private InfluxDB 1.x server (Debian's `influxd`) in a folder of its own, for
 // `npm start` without a server beside the gateway and for the tests. Loopback only,
-// free ports, no reporting, no self-monitoring, no query or access log.
+// free ports, no reporting, no self-monitoring, no query or access log, and authentication
+// on (private-auth.ts): loopback is not private, a webhook or any local process reaches it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { InfluxError, InfluxdNotFound } from './errors.js';
 import { silentLogger, type InfluxLogger } from './http.js';
+import { ensureAdmin, loadOrCreateCredentials, type InfluxCredentials } from './private-auth.js';
 import { ensureDatabase } from './query.js';
 
 export interface PrivateInfluxdOptions {
@@ -30,6 +32,8 @@ export interface PrivateInfluxd {
   /** e.g. "1.6.7~rc0" */
   readonly version: string;
   readonly dataDir: string;
+  /** The admin user every request must present (Basic auth); kept in <dataDir>/credentials.json, mode 0600. */
+  readonly credentials: InfluxCredentials;
   /** SIGTERM, then SIGKILL after 15 s; resolves once the process is gone. Idempotent. */
   stop(): Promise<void>;
   /** Sends a signal (default SIGKILL) to simulate a crash or, with SIGSTOP/SIGCONT, a hang. */
@@ -111,7 +115,7 @@ bind-address = ${s(`127.0.0.1:${rpcPort}`)}
 [http]
   enabled = true
   bind-address = ${s(`127.0.0.1:${httpPort}`)}
-  auth-enabled = false
+  auth-enabled = true
   log-enabled = false
   pprof-enabled = false
   unix-socket-enabled = false
@@ -163,7 +167,11 @@ export async function startPrivateInfluxd(opts: PrivateInfluxdOptions): Promise<
   }
   const version = influxdVersion(binary);
   const dataDir = resolve(opts.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+  const loaded = await loadOrCreateCredentials(dataDir);
+  const credentials = loaded.credentials;
+  let freshCredentials = loaded.created; // until the first start has used them
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const configPath = join(dataDir, 'influxd.conf');
   await writeFile(configPath, configText(dataDir, httpPort, rpcPort));
@@ -210,7 +218,16 @@ export async function startPrivateInfluxd(opts: PrivateInfluxdOptions): Promise<
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (opts.database !== undefined) await ensureDatabase({ url, api: 'v1', database: opts.database });
+    try {
+      await ensureAdmin(url, credentials, dataDir, freshCredentials);
+      freshCredentials = false;
+      if (opts.database !== undefined) await ensureDatabase({ url, api: 'v1', database: opts.database, ...credentials });
+    } catch (err) {
+      proc.kill('SIGKILL');
+      await waitExit(proc, 5_000);
+      forget();
+      throw err;
+    }
     log.info({ url, pid: proc.pid, version, dataDir }, 'private influxd started');
   }
 
@@ -240,6 +257,7 @@ export async function startPrivateInfluxd(opts: PrivateInfluxdOptions): Promise<
     url,
     version,
     dataDir,
+    credentials,
     get pid() {
       return child?.pid ?? -1;
     },

@@ -48,6 +48,8 @@ export function createForwarder(opts: ForwarderOptions) {
   let backoff = minBackoff;
   let healthy = true;
   let lastError: string | null = null;
+  /** What the last failure threw (or the reason flush gave), logged as `err` so a stack survives. */
+  let lastErr: unknown = null;
   let forwarded = 0;
   let rejected = 0;
   let draining = false;
@@ -75,6 +77,7 @@ export function createForwarder(opts: ForwarderOptions) {
       logger.error({ lines: chunk.lines.length, file: join(opts.dir, 'rejected.lp') }, 'InfluxDB refused a chunk as malformed; it was set aside');
     } else if (drop) {
       lastError = drop;
+      lastErr = drop;
       return 'failed';
     }
     journal.advance(chunk.next, chunk.lines.length, chunk.bytes);
@@ -89,6 +92,7 @@ export function createForwarder(opts: ForwarderOptions) {
         result = await sendOnce();
       } catch (err) {
         lastError = (err as Error).message;
+        lastErr = err;
         result = 'failed';
       }
       if (result === 'sent') {
@@ -103,7 +107,7 @@ export function createForwarder(opts: ForwarderOptions) {
         if (running && !draining && gatherMs > 0) await new Promise((r) => setTimeout(r, gatherMs));
         continue;
       }
-      if (healthy) logger.warn({ error: lastError, backlog: journal.backlog() }, 'InfluxDB write failed; readings stay in the outbox and are retried');
+      if (healthy) logger.warn({ err: lastErr, backlog: journal.backlog() }, 'InfluxDB write failed; readings stay in the outbox and are retried');
       healthy = false;
       await sleep(backoff);
       backoff = Math.min(maxBackoff, backoff * 2);
