@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker, createLoginBackoff } from './broker/index.js';
+import { createBroker } from './broker/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
@@ -24,7 +24,7 @@ import { createRuleHost } from './rule-host.js';
 import { createBacktestService } from './rules/backtest-service.js';
 import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
-import { createDeviceAuth, httpIngestRoutes, type Outcome } from './sources/index.js';
+import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
 import { createUserStore, loadApiToken } from './users/index.js';
@@ -145,7 +145,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   pipeline.addSink(sseSink(sse));
 
   // Sources: the MQTT broker today.
+  // One count of failed device logins for MQTT, HTTP push and HJ 212.
+  const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
   const broker = createBroker({
+    backoff: loginBackoff,
     registry: registry.current,
     authenticateAccount: (username, password) => {
       const p = users.authenticate(password);
@@ -155,6 +158,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: log('broker'),
     counters: brokerCounters(metrics),
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
+    webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
@@ -187,6 +191,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
+    sharedBackoff: loginBackoff,
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
   const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
@@ -204,10 +209,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     apply: (t) => void (pipeline.applySystem(t) && evidenceLog.warn({ usage: evidence.usage() }, t.message)),
   });
 
-  // A registry reload starts the offline clock of new devices and disconnects removed ones.
-  registry.onChange((added, removed) => {
+  // A registry reload starts the offline clock of new devices and disconnects removed ones
+  // and those whose credential or site changed (their sessions used the old one).
+  registry.onChange((added, removed, rekeyed) => {
     pipeline.expect(added);
-    for (const id of removed) (broker.kick(id), hj212.kick(id));
+    for (const id of [...removed, ...rekeyed]) (broker.kick(id), hj212.kick(id));
   });
 
   // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.
@@ -247,6 +253,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const api = await buildApi({
     https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
+    timeouts: { requestMs: config.GATEWAY_HTTP_REQUEST_TIMEOUT, headersMs: config.GATEWAY_HTTP_HEADERS_TIMEOUT },
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
     actions: createEventActions(events, pipeline, clock),
@@ -275,7 +282,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Sources: HTTP device push, on the API's server.
   await api.register(hj212CommandRoutes({ registry: registry.current, commands: hj212Commands }));
   await api.register(httpIngestRoutes({
-    authenticate: createDeviceAuth({ registry: registry.current, backoff: createLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES, 5 * 60_000), requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
+    authenticate: createDeviceAuth({ registry: registry.current, backoff: loginBackoff, requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
     // A decoded message is never `ignored` (profiles decide that before), so the result is an Outcome.
     accept: (device, decoded, qos) => pipeline.accept('http', device, { decoded, qos: qos === 0 ? 0 : 1 }) as Promise<Outcome>,

@@ -110,6 +110,12 @@ export interface Hj212ListenerOptions {
   /** Zone of DataTime when the device names none (GATEWAY_TIMEZONE). */
   timezone: string;
   limits?: Partial<Hj212Limits>;
+  /**
+   * Failed device logins per address shared with the broker and HTTP push: a login here waits
+   * for it too and a failure here counts there, so alternating protocols gains no attempts.
+   * The listener's own, stricter per-address count still applies.
+   */
+  sharedBackoff?: { address: ReturnType<typeof createLoginBackoff> };
   /** Packets from a bound device that answer the gateway's commands (9011, 9012, 1011, 1061...). */
   onReply?: (device: RegisteredDevice, packet: Packet, record: FrameRecord) => void;
 }
@@ -266,7 +272,8 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
   }
 
   async function login(c: Conn, packet: Packet, registry: Registry): Promise<boolean> {
-    const wait = backoff.waitFor(c.address);
+    const shared = opts.sharedBackoff?.address;
+    const wait = Math.max(backoff.waitFor(c.address), shared?.waitFor(c.address) ?? 0);
     if (wait > 0) {
       count('login_backoff', c, `${Math.ceil(wait / 1000)} s left after repeated failed logins from ${c.address}`);
       close(c);
@@ -280,6 +287,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
     if (!ok) return refuseLogin(c, packet, 'bad_password', '3', `wrong or missing PW for MN ${packet.mn}`);
     if (c.closed) return false;
     backoff.succeeded(c.address);
+    shared?.succeeded(c.address);
     c.device = device;
     c.pw = Buffer.from(packet.pw!, 'latin1');
     c.mode = hj.crc;
@@ -298,6 +306,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
   function refuseLogin(c: Conn, packet: Packet, outcome: 'unknown_mn' | 'bad_password', qnRtn: string, detail: string): false {
     count(outcome, c, detail);
     backoff.failed(c.address);
+    opts.sharedBackoff?.address.failed(c.address);
     if (packet.flag?.ack) send(c, replyFrame('9011', { qn: packet.qn, mn: packet.mn }, `QnRtn=${qnRtn}`, 'hj212', packet.flag.versionBits));
     if (++c.refusedLogins >= limits.loginAttempts) close(c);
     return false;

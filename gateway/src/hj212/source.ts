@@ -26,6 +26,7 @@ export interface Hj212SourceDeps {
   timezone: string;
   hj212Limits?: Partial<Hj212Limits>;
   onReply?: Hj212ListenerOptions['onReply'];
+  sharedBackoff?: Hj212ListenerOptions['sharedBackoff'];
 }
 
 /** One hj212_frame point per frame; the nanosecond part keeps frames of one millisecond apart. */
@@ -53,6 +54,7 @@ export function createHj212Source(deps: Hj212SourceDeps) {
     timezone: deps.timezone,
     limits: deps.hj212Limits,
     onReply: deps.onReply,
+    sharedBackoff: deps.sharedBackoff,
     ingest: {
       async readings(device, readings: Reading[]) {
         await room();

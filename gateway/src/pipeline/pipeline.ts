@@ -166,9 +166,21 @@ export function createPipeline(opts: PipelineOptions) {
       return Promise.resolve({ ok: false, reason: decoded.reason, detail: decoded.detail });
     }
     acceptedBy[decoded.channel].inc();
+    if (decoded.channel === 'vision' && decoded.amends) return amend(decoded, now);
     const durable = keep(device, decoded, now);
     for (const input of inputsFor(decoded, device)) run(input, now);
     return durable.then(() => ok[decoded.channel]);
+  }
+
+  /**
+   * A picture for detections already counted: the same detection points are written again with
+   * the picture's hash (InfluxDB merges them into the existing points), the unresolved events
+   * holding them get it in their evidence; the rules do not see the detections a second time.
+   */
+  function amend(decoded: Vision, now: number): Promise<AcceptResult> {
+    const durable = store.writeDetections(decoded.detections);
+    for (const d of decoded.detections) if (d.picture) for (const a of events.attachPicture(d, d.picture, now)) dispatch(a);
+    return durable.then(() => ok.vision);
   }
 
   return {

@@ -16,8 +16,9 @@ export interface PayloadProfileRouteDeps {
 export const payloadProfileRoutes = (deps: PayloadProfileRouteDeps): FastifyPluginAsyncZod => async (app) => {
   app.get('/api/payload-profiles', { config: { role: 'viewer' }, schema: { response: { 200: z.object({ profiles: z.array(z.string()) }) } } }, async () => ({ profiles: deps.payloadProfiles?.ids() ?? [] }));
 
-  app.post('/api/payload-profiles/reload', { config: { role: 'admin' } }, async (_req, reply) => {
-    if (!deps.payloadProfiles) return { ok: true, profiles: [] };
+  const problems = z.object({ error: z.object({ code: z.string(), message: z.string(), problems: z.array(z.object({ file: z.string(), reason: z.string() })) }) });
+  app.post('/api/payload-profiles/reload', { config: { role: 'admin' }, schema: { response: { 200: z.object({ ok: z.literal(true), profiles: z.array(z.string()) }), 422: problems } } }, async (_req, reply) => {
+    if (!deps.payloadProfiles) return { ok: true as const, profiles: [] };
     const r = deps.payloadProfiles.reload();
     if (r.ok) return r;
     // The profiles in force stay; the answer names each broken file and why.
