@@ -162,6 +162,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: log('broker'),
     counters: brokerCounters(metrics),
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
+    webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
@@ -214,10 +215,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     apply: (t) => void (pipeline.applySystem(t) && evidenceLog.warn({ usage: evidence.usage() }, t.message)),
   });
 
-  // A registry reload starts the offline clock of new devices and disconnects removed ones.
-  registry.onChange((added, removed) => {
+  // A registry reload starts the offline clock of new devices and disconnects removed ones
+  // and those whose credential or site changed (their sessions used the old one).
+  registry.onChange((added, removed, rekeyed) => {
     pipeline.expect(added);
-    for (const id of removed) (broker.kick(id), hj212.kick(id));
+    for (const id of [...removed, ...rekeyed]) (broker.kick(id), hj212.kick(id));
   });
 
   // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.
@@ -257,6 +259,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const api = await buildApi({
     https: httpsDevices,
     bodyLimit: config.GATEWAY_API_BODY_LIMIT,
+    timeouts: { requestMs: config.GATEWAY_HTTP_REQUEST_TIMEOUT, headersMs: config.GATEWAY_HTTP_HEADERS_TIMEOUT },
     maxPage: config.GATEWAY_API_MAX_PAGE,
     users,
     actions: createEventActions(events, pipeline, clock),

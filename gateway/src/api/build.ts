@@ -34,6 +34,8 @@ export interface ServerDeps {
   users: UserStore;
   logger: Logger;
   bodyLimit?: number;
+  /** How long a client may take to send a whole request, and its headers (ms); default 60 s / 20 s. */
+  timeouts?: { requestMs: number; headersMs: number };
   /** Serve HTTPS with this certificate. */
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
   /** Risk, inspections, profiles and the public pages (issue 16); without it those routes are absent. */
@@ -52,10 +54,15 @@ const API_VERSION = '0.1.0';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
+  const timeouts = deps.timeouts ?? { requestMs: 60_000, headersMs: 20_000 };
+  // node checks both timeouts every connectionsCheckingInterval (30 s by default): check more
+  // often, so a slow client is cut off close to its timeout.
+  const server = { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(timeouts.headersMs / 4))) };
   const app = Fastify({
     // Requests fastify refuses before routing (bad percent-encoding...) get GW_ errors too.
     frameworkErrors: frameworkErrorHandler,
-    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.https ? { https: { ...deps.https, ...server } } : { http: server }),
+    requestTimeout: timeouts.requestMs,
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -65,6 +72,8 @@ export async function buildApi(deps: ApiDeps) {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   }).withTypeProvider<ZodTypeProvider>();
+  // fastify sets requestTimeout only; node's own headersTimeout default (60 s) would otherwise apply.
+  app.server.headersTimeout = timeouts.headersMs;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
