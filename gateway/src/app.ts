@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
 import { createBroker } from './broker/index.js';
+import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
@@ -145,6 +146,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   pipeline.addSink(historySink(history, log('history')));
   pipeline.addSink(sseSink(sse));
 
+  // Device commands (commands/): their records, and the replies channel read off the MQTT source.
+  const deviceCommands = createDeviceCommands({ db, audit: events.audit, registry: registry.current, metrics, logger: log('commands'), clock });
+
   // Sources: the MQTT broker today.
   // One count of failed device logins for MQTT, HTTP push and HJ 212.
   const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
@@ -159,6 +163,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: log('broker'),
     counters: brokerCounters(metrics),
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
+    webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
@@ -166,8 +171,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
       freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES,
     },
-    ...mqttSource(pipeline, log('mqtt-source')),
+    ...deviceCommands.withReplies(mqttSource(pipeline, log('mqtt-source'))),
   });
+  deviceCommands.attachBroker(broker.aedes);
   pipeline.addSink(mqttEventSink(broker, log('fanout')));
   // A disabled user's live feeds end at once, not when they next reconnect.
   users.onDisabled((name) => {
@@ -194,7 +200,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     sharedBackoff: loginBackoff,
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
-  const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
+  const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, records: deviceCommands.records, clock, timezone: config.GATEWAY_TIMEZONE });
+  deviceCommands.useHj212((device, cmd, by) => hj212Commands.issue(device, cmd, by));
   registerGauges(metrics, {
     connectedClients: () => broker.connectedDevices(),
     influx: () => history.stats(),
@@ -295,6 +302,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   // Sources: HTTP device push, on the API's server.
   await api.register(hj212CommandRoutes({ registry: registry.current, commands: hj212Commands }));
+  await api.register(commandRoutes({ registry: registry.current, commands: deviceCommands, ...(config.GATEWAY_API_MAX_PAGE ? { maxPage: config.GATEWAY_API_MAX_PAGE } : {}) }));
   await api.register(httpIngestRoutes({
     authenticate: createDeviceAuth({ registry: registry.current, backoff: loginBackoff, requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
@@ -373,6 +381,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       pipeline.tick(now);
       watchEvidence(now);
     }, log('runtime')),
+    // Commands past their TTL are marked expired (a queued one is never sent after it).
+    periodic('command-expiry', 1000, () => void deviceCommands.sweep(), log('commands')),
     // Retention: pictures past their sector's retention and held by no open event are removed.
     periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), log('runtime')),
     // Devices in the registry start their offline clock at start; stopping ends waits for outbox room.

@@ -27,6 +27,12 @@ export const configSchema = z.object({
   GATEWAY_MQTT_PORT: portOrOff.default(1883),
   GATEWAY_MQTTS_PORT: portOrOff.default(null),
   GATEWAY_MQTT_WS: z.enum(['on', 'off']).default('on'),
+  // Browser origins allowed to open MQTT over WebSocket besides the gateway's own (comma-separated, or *).
+  GATEWAY_MQTT_WS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be * or origins such as https://console.example.cn'))),
   GATEWAY_TLS_CERT: optionalString,
   GATEWAY_TLS_KEY: optionalString,
   GATEWAY_TLS_CA: optionalString,

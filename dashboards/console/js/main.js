@@ -7,6 +7,7 @@ import { eventTitle, setMetricUnits, setRuleTitles } from './format.js';
 import { createLiveEvents } from './live.js';
 import { createSiteDirectory } from './sites.js';
 import { renderCharts } from './views/charts.js';
+import { renderDeviceCommands } from './views/commands.js';
 import { renderEvent } from './views/event.js';
 import { renderQuality } from './views/quality.js';
 import { renderRisk, renderSiteRisk } from './views/risk.js';
@@ -42,6 +43,7 @@ const ROUTES = [
   [/^#\/events\/([\w-]+)$/, (ctx, m) => renderEvent(main, ctx, m[1])],
   [/^#\/sites$/, (ctx) => renderSites(main, ctx)],
   [/^#\/sites\/([\w.-]+)$/, (ctx, m) => renderSite(main, ctx, m[1])],
+  [/^#\/devices\/([\w.-]+)\/commands$/, (ctx, m) => renderDeviceCommands(main, ctx, m[1])],
   [/^#\/charts$/, (ctx, _m, query) => renderCharts(main, ctx, query)],
   [/^#\/users$/, (ctx) => renderUsers(main, ctx)],
   [/^#\/risk$/, (ctx) => renderRisk(main, ctx)],

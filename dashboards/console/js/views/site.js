@@ -44,7 +44,7 @@ export function renderSite(main, { api, live, sites, failed }, id) {
             return h(
               'tr',
               { dataset: { device: d.id } },
-              cell('device', h('code', {}, d.id)),
+              cell('device', h('code', {}, d.id), ' ', h('a', { href: `#/devices/${d.id}/commands`, class: 'small' }, t('site.commands'))),
               cell('kind', label('kind', d.kind)),
               cell('status', h('span', { class: `badge ${d.online ? 'online' : 'offline'}` }, t(d.online ? 'site.online' : 'site.offline'))),
               cell('lastSeen', ago(d.lastSeen)),
