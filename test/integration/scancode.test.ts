@@ -184,6 +184,24 @@ describe('complaints', () => {
     expect((await gw.api(`/api/evidence/${detail.evidence[0].picture}`)).status).toBe(200);
   });
 
+  it('refuse more pictures than allowed, and a picture over the size limit', async () => {
+    const form = (pictures: Buffer[]) => {
+      const f = new FormData();
+      f.set('siteCode', 'x');
+      f.set('category', 'other');
+      f.set('description', '照片太多或太大');
+      for (const [i, p] of pictures.entries()) f.append('pictures', new Blob([p], { type: 'image/jpeg' }), `${i}.jpg`);
+      return f;
+    };
+    const many = await pub('/public/complaints', { method: 'POST', body: form([1, 2, 3, 4].map((i) => makeJpeg(i))), headers: { accept: 'application/json' } });
+    expect(many.status).toBe(413);
+    expect(many.body.error.message).toMatch(/at most 3 pictures/);
+    const big = Buffer.concat([makeJpeg(5), Buffer.alloc(2 * 1024 * 1024)]);
+    const large = await pub('/public/complaints', { method: 'POST', body: form([big]), headers: { accept: 'application/json' } });
+    expect(large.status).toBe(413);
+    expect(large.body.error.code).toBe('GW_PAYLOAD_TOO_LARGE');
+  });
+
   it('refuse a file that is not a picture', async () => {
     const form = new FormData();
     form.set('siteCode', (await codeOf('chem-key')).code);
@@ -292,7 +310,7 @@ describe('check-in and confirmation', () => {
 describe('rate limits', () => {
   let limited: TestGateway;
   beforeAll(async () => {
-    limited = await startTestGateway({ GATEWAY_COMPLAINTS_PER_ADDRESS: '2', GATEWAY_COMPLAINTS_PER_SITE: '3' }, supervisionRegistry);
+    limited = await startTestGateway({ GATEWAY_COMPLAINTS_PER_ADDRESS: '2', GATEWAY_COMPLAINTS_PER_SITE: '3', GATEWAY_PUBLIC_PER_MINUTE: '5' }, supervisionRegistry);
   });
   afterAll(async () => limited?.stop());
 
@@ -325,6 +343,15 @@ describe('rate limits', () => {
     expect(metrics).toMatch(/gateway_complaints_total\{outcome="rate_limited_address"\} 1/);
     expect(metrics).toMatch(/gateway_complaints_total\{outcome="rate_limited_site"\} 1/);
     expect(metrics).toMatch(/gateway_complaints_total\{outcome="accepted"\} 3/);
+  });
+
+  it('hold site-page views per address', async () => {
+    const code = (await limited.api('/api/sites/chem-d/code')).body.code;
+    const statuses: number[] = [];
+    // Eleven: even if the one-minute window turns during the loop, at most ten fit in two windows.
+    for (let i = 0; i < 11; i++) statuses.push((await fetch(`${limited.httpUrl}/s/${code}`)).status);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses).toContain(429);
   });
 });
 
