@@ -25,7 +25,7 @@ import { createRuleHost } from './rule-host.js';
 import { createBacktestService } from './rules/backtest-service.js';
 import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
-import { createScanCode, referredRaise } from './scancode/index.js';
+import { COMPLAINT_DEVICE, createScanCode, referredRaise } from './scancode/index.js';
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
@@ -79,7 +79,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const events = createEventStore(db, {
     clock,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
-    inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
+    // A maintenance window silences the site's devices, never a complaint from the public.
+    inMaintenance: (site, device, at) => device !== COMPLAINT_DEVICE && (maintenance?.covers(site, device, at) ?? false),
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
   });

@@ -160,6 +160,13 @@ describe('complaints', () => {
     expect((await pub(`/public/complaints/${'b'.repeat(32)}`, { headers: { accept: 'application/json' } })).status).toBe(404);
   });
 
+  it('are not silenced by a maintenance window of the site', async () => {
+    expect((await gw.post('/api/maintenance', { site: 'chem-d', start: Date.now() - 60_000, end: Date.now() + 3_600_000, reason: 'annual overhaul' }, supervisor)).status).toBe(201);
+    expect((await complain((await codeOf('chem-d')).code, { description: '检修期间违规动火' })).status).toBe(201);
+    const ev = (await gw.api('/api/events?site=chem-d', { token: operatorEmb })).body.events.find((e: any) => e.item === 'COMPLAINT');
+    expect(ev).toMatchObject({ suppressed: false });
+  });
+
   it('refuse a body outside the schema with a precise reason', async () => {
     const code = (await codeOf('chem-a')).code;
     const res = await complain(code, { category: 'gossip' });
