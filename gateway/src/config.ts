@@ -27,6 +27,12 @@ export const configSchema = z.object({
   GATEWAY_MQTT_PORT: portOrOff.default(1883),
   GATEWAY_MQTTS_PORT: portOrOff.default(null),
   GATEWAY_MQTT_WS: z.enum(['on', 'off']).default('on'),
+  // Browser origins allowed to open MQTT over WebSocket besides the gateway's own (comma-separated, or *).
+  GATEWAY_MQTT_WS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be * or origins such as https://console.example.cn'))),
   GATEWAY_TLS_CERT: optionalString,
   GATEWAY_TLS_KEY: optionalString,
   GATEWAY_TLS_CA: optionalString,
@@ -75,6 +81,17 @@ export const configSchema = z.object({
   // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
   GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),
   GATEWAY_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  // Issue 17: the address phones reach the gateway at, printed in every site's QR code
+  // (unset: the address the console was opened at). Complaints one address / one site may send per hour.
+  GATEWAY_PUBLIC_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://gateway.example.gov.cn' })
+      .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment: codes are appended as /s/<code>')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  GATEWAY_COMPLAINTS_PER_ADDRESS: positiveInt(100_000).default(10),
+  GATEWAY_COMPLAINTS_PER_SITE: positiveInt(100_000).default(60),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   // The percentage of the outbox one device may fill; past it that device alone waits.

@@ -38,6 +38,8 @@ export const newUserSchema = z
     departments: z.array(departmentSchema).min(1).max(20).optional(),
     /** Sites an inspector declares a conflict of interest with (avoidance): never drawn for them. */
     conflicts: z.array(idSchema).max(1000).optional(),
+    /** The person's name as people read it (张三). Personal data: public pages show it only under a policy with `publish.inspectorNames: true`. */
+    displayName: z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f<>]*$/, 'must not contain control characters or < >').optional(),
   })
   .strict()
   // "Every site" is never implied (issue 20, finding 13): a scoped role says which sites.
@@ -58,6 +60,7 @@ export const userSchema = z.object({
   sites: z.array(z.string()).nullable(),
   departments: z.array(z.string()).nullable(),
   conflicts: z.array(z.string()),
+  displayName: z.string().nullable(),
   createdAt: z.number(),
   createdBy: z.string(),
   disabled: z.boolean(),

@@ -9,6 +9,7 @@ interface UserRow {
   sites: string | null;
   departments: string | null;
   conflicts: string | null;
+  display_name?: string | null;
   token_hash: string;
   created_at: number;
   created_by: string;
@@ -40,6 +41,7 @@ function toUser(r: UserRow): User {
     sites: r.sites === null ? null : siteList(JSON.parse(r.sites) as string[]),
     departments: r.departments === null ? null : (JSON.parse(r.departments) as string[]),
     conflicts: r.conflicts === null ? [] : (JSON.parse(r.conflicts) as string[]),
+    displayName: r.display_name ?? null,
     createdAt: r.created_at,
     createdBy: r.created_by,
     disabled: r.disabled_at !== null,
@@ -66,12 +68,14 @@ export type UserStore = ReturnType<typeof createUserStore>;
  */
 export function createUserStore(db: StateDb, bootstrapToken: string) {
   const bootstrapHash = hashToken(bootstrapToken);
+  // Personal names (issue 16): a column this module adds itself, so an older state db gains it in place.
+  if (!(db.prepare('PRAGMA table_info(users)').all() as Array<{ name: string }>).some((c) => c.name === 'display_name')) db.exec('ALTER TABLE users ADD COLUMN display_name TEXT');
   const q = {
     byHash: db.prepare('SELECT * FROM users WHERE token_hash = ? AND disabled_at IS NULL'),
     byName: db.prepare('SELECT * FROM users WHERE name = ?'),
     byId: db.prepare('SELECT * FROM users WHERE id = ?'),
     all: db.prepare('SELECT * FROM users ORDER BY created_at, id'),
-    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by, departments, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by, departments, conflicts, display_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     setConflicts: db.prepare('UPDATE users SET conflicts = ? WHERE id = ?'),
     disable: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
     implicitAll: db.prepare(`SELECT name FROM users WHERE sites IS NULL AND departments IS NULL AND role IN ${SCOPED_ROLES} ORDER BY name`),
@@ -124,7 +128,7 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
       const sites = input.role === 'supervisor' || input.role === 'admin' ? null : (input.sites ?? null);
       const departments = input.role === 'supervisor' || input.role === 'admin' || !input.departments ? null : JSON.stringify([...new Set(input.departments)].sort());
       const conflicts = input.conflicts?.length ? JSON.stringify([...new Set(input.conflicts)].sort()) : null;
-      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy, departments, conflicts);
+      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy, departments, conflicts, input.displayName ?? null);
       return { user: toUser(q.byId.get(id) as UserRow), token };
     },
 
