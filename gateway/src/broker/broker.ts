@@ -11,6 +11,7 @@ import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
 import { createConnectionRateLimit, createLoginBackoff, limitPacketSize, refuseBusy } from './guards.js';
 import { guardParser, ProtocolRefusal, refusalReason } from './parser-guards.js';
+import { isSessionOnly, type SessionStore } from './sessions.js';
 import { attachMqttWebSocket } from './websocket.js';
 
 export interface BrokerCounters {
@@ -82,6 +83,13 @@ export interface BrokerOptions {
    */
   webSocketOrigins?: readonly string[];
   /**
+   * Where persistent sessions (clean session = 0) are kept: the state database, so they survive
+   * a restart. Without it they live in memory (tests of the broker alone).
+   */
+  sessions?: SessionStore;
+  /** Persistent sessions one account may keep (client ids `name` and `name.*`); a new one beyond it ends the least recently connected. */
+  maxAccountSessions?: number;
+  /**
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
    */
@@ -117,6 +125,7 @@ function authError(message: string, code: number): AuthenticateError {
 }
 
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -205,6 +214,25 @@ export function createBroker(opts: BrokerOptions): Broker {
     );
   }
 
+  /**
+   * An account may keep `maxAccountSessions` persistent sessions: each holds an offline queue,
+   * and client ids `name.<anything>` are free to choose. Connecting one more ends the least
+   * recently connected stored session of the account (not a connected one).
+   */
+  async function limitAccountSessions(name: string, clientId: string): Promise<void> {
+    const store = opts.sessions!;
+    const stored = store.sessionsOf(name).filter((id) => id !== clientId);
+    // This connection takes one place; connected sessions are never ended here.
+    let excess = stored.length - ((opts.maxAccountSessions ?? 4) - 1);
+    for (const id of stored) {
+      if (excess <= 0) break;
+      if (connected.has(id)) continue;
+      await store.forgetSession(id);
+      excess--;
+      logger.info({ account: name, clientId: id }, 'stored MQTT session ended: the account is over its number of persistent sessions');
+    }
+  }
+
   /** Forgets a connection's will: an account's (accounts publish nothing) or a taken-over connection's. */
   function dropWill(client: Client): void {
     const c = client as Client & { _will?: Will | null; will?: Will | null };
@@ -213,6 +241,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   }
 
   const aedes = new Aedes({
+    ...(opts.sessions ? { persistence: opts.sessions } : {}),
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
     connectTimeout: 10_000,
@@ -275,6 +304,9 @@ export function createBroker(opts: BrokerOptions): Broker {
         }
         accounts.set(client, account);
         dropWill(client);
+        if (!client.clean && opts.sessions) {
+          return void limitAccountSessions(username, client.id).then(accept, (err: unknown) => fail('session_store', `session store failed: ${(err as Error).message}`, SERVER_UNAVAILABLE));
+        }
         return accept();
       }
       verifySecret(password.toString('utf8'), device.entry).then(
@@ -351,6 +383,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     },
 
     authorizeSubscribe(client, sub, callback) {
+      // A stored session without subscriptions, restored only so CONNACK says Session Present.
+      if (isSessionOnly(sub)) return callback(null, null);
       const account = accounts.get(client);
       if (account && roleAtLeast(account.role, 'supervisor') && (sub.topic === 'supervision/#' || sub.topic.startsWith('supervision/'))) {
         return callback(null, sub);
