@@ -177,6 +177,8 @@ export function createBroker(opts: BrokerOptions): Broker {
 
   /** Waiting for a QoS 1/2 publish's callback, per connection: acknowledgements go out in order (MQTT-4.6.0-2). */
   const ackTails = new WeakMap<Client, Promise<Error | null>>();
+  /** Connections that sent a zero-length client id with clean session 0. */
+  const noIdentifier = new WeakSet<Client>();
   /** QoS 2 packet ids a connection's publishes were ingested under, until their PUBREL. */
   const qos2Ingested = new WeakMap<Client, Set<number>>();
 
@@ -249,7 +251,9 @@ export function createBroker(opts: BrokerOptions): Broker {
     maxTopicLevels: 16,
 
     // Refusals MQTT 3.1.1 makes a close, not a CONNACK code; counted in the error handlers.
-    preConnect(_client, packet, callback) {
+    preConnect(client, packet, callback) {
+      // MQTT-3.1.3-8: answered CONNACK 0x02 (from authenticate, which may answer).
+      if (packet.clientId === '' && !packet.clean) noIdentifier.add(client);
       if (packet.will && (packet.will.qos ?? 0) > 2) return callback(new ProtocolRefusal('bad_will_qos', 'will QoS 3 (MQTT-3.1.2-14)'), false);
       if (packet.password !== undefined && packet.username === undefined) {
         return callback(new ProtocolRefusal('password_without_username', 'a password without a user name (MQTT-3.1.2-22)'), false);
@@ -270,6 +274,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       const wait = Math.max(backoff.waitFor(identityKey), addressBackoff.waitFor(address));
       // Refused before any secret is checked: a guesser gets no answer and costs no scrypt.
       if (wait > 0) return fail('login_backoff', `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
+      if (noIdentifier.has(client)) return fail('empty_client_id', 'a zero-length client id needs clean session 1', IDENTIFIER_REJECTED);
       backoff.charge(identityKey);
       addressBackoff.charge(address);
       if (!username || !password) return fail('no_credentials', 'username and password are required');
