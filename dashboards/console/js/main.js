@@ -211,9 +211,11 @@ function alertCritical(e) {
   flashFrame = requestAnimationFrame(() => {
     flashFrame = 0;
     drawFlash();
-    flash.classList.remove('pulse');
-    requestAnimationFrame(() => flash.classList.add('pulse'));
-    beep();
+    // The pulse restarts with the tone (at most every few seconds), not with every event.
+    if (beep()) {
+      flash.classList.remove('pulse');
+      requestAnimationFrame(() => flash.classList.add('pulse'));
+    }
   });
 }
 
@@ -236,9 +238,9 @@ function drawFlash() {
 
 let audio = null;
 let lastBeep = 0;
-/** Two short tones, at most every few seconds; browsers allow sound after the sign-in click. */
+/** Two short tones, at most every few seconds (true when it sounded); browsers allow sound after the sign-in click. */
 function beep() {
-  if (Date.now() - lastBeep < 3000) return;
+  if (Date.now() - lastBeep < 3000) return false;
   lastBeep = Date.now();
   try {
     audio ??= new AudioContext();
@@ -254,6 +256,7 @@ function beep() {
   } catch {
     // No audio device: the banner is the alert.
   }
+  return true;
 }
 
 signOutButton.addEventListener('click', () => signOut());
