@@ -3,7 +3,7 @@
 import { createApi } from './api.js';
 import { clear, errorBox, h } from './dom.js';
 import { label, locale, onLocaleChange, setLocale, t } from './i18n.js';
-import { eventTitle, setMetricUnits, setRuleTitles } from './format.js';
+import { eventTitle, setFactors, setMetricUnits, setRuleTitles } from './format.js';
 import { createLiveEvents } from './live.js';
 import { createSiteDirectory } from './sites.js';
 import { renderCharts } from './views/charts.js';
@@ -186,11 +186,12 @@ async function start(token) {
   liveEvents.subscribe(({ message }) => {
     if (message && message.event.severity === 'critical' && (message.type === 'raised' || message.type === 'escalated')) alertCritical(message.event);
   });
-  // Units and Chinese rule titles: wanted by every page, small, loaded once.
+  // Units, HJ 212 factor names and Chinese rule titles: wanted by every page, small, loaded once.
   await Promise.all([
     api.get('/api/metrics').then((b) => setMetricUnits(b.metrics)),
+    api.get('/api/hj212/factors').then((b) => setFactors(b.factors)),
     api.get('/api/rules').then((b) => setRuleTitles(b.rules)),
-  ]).catch(() => {});
+  ].map((p) => p.catch(() => {})));
   const sites = createSiteDirectory(api);
   session = { api, me, live: liveEvents, sites };
   nav.hidden = false;
