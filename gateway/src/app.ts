@@ -25,6 +25,7 @@ import { createRuleHost } from './rule-host.js';
 import { createBacktestService } from './rules/backtest-service.js';
 import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
+import { createScanCode, referredRaise } from './scancode/index.js';
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
@@ -232,6 +233,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     raise: (t) => pipeline.applySystem(t),
   });
 
+  // Scan-code supervision (issue 17): site codes, complaints as referred COMPLAINT events, confirmations.
+  const scancode = createScanCode({
+    ...{ db, audit: events.audit, clock, logger: log('scancode'), pictures: evidence },
+    site: supervision.site,
+    departments: supervision.api.departments,
+    raise: referredRaise(db, events, pipeline.dispatch, clock),
+    eventState: (id) => events.get(id)?.state,
+    steps: supervision.inspections.steps,
+    limits: { perAddressPerHour: config.GATEWAY_COMPLAINTS_PER_ADDRESS, perSitePerHour: config.GATEWAY_COMPLAINTS_PER_SITE },
+    complaints: metrics.counter('gateway_complaints_total', 'Complaints through site codes, by outcome'),
+    confirmations: metrics.counter('gateway_visit_confirmations_total', 'Enterprise confirmations of inspection visits, by outcome'),
+  });
+
   // The API.
   const tls = config.GATEWAY_TLS_CERT && config.GATEWAY_TLS_KEY ? { cert: readFileSync(config.GATEWAY_TLS_CERT), key: readFileSync(config.GATEWAY_TLS_KEY) } : undefined;
   const https = config.GATEWAY_HTTPS === 'on' || (config.GATEWAY_HTTPS === 'auto' && tls !== undefined) ? tls : undefined;
@@ -278,6 +292,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     payloadProfiles: profiles,
     readings: history.enabled ? history : null,
     supervision: supervision.api,
+    scancode: { scan: scancode, publicUrl: config.GATEWAY_PUBLIC_URL, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, pictures: evidence },
     qualityEvents: (f) => readQualityEvents(db, f),
     backtests,
     rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',

@@ -18,6 +18,7 @@ export function renderSite(main, { api, live, sites, failed }, id) {
     const cell = (col, ...content) => h('td', { dataset: { label: t(`site.col.${col}`) } }, ...content);
     clear(box).append(
       h('h1', {}, site.name),
+      h('p', {}, h('a', { href: `#/sites/${site.id}/poster`, id: 'poster-link' }, t('poster.title'))),
       h(
         'dl',
         { class: 'facts' },
