@@ -24,7 +24,7 @@ beforeAll(async () => {
   gw = await startTestGateway({}, testRegistry, dir);
   supervisor = await createUser(gw, 'sup-wang', 'supervisor');
   chemOperator = await createUser(gw, 'op-chem', 'operator', [CHEM]);
-  viewer = await createUser(gw, 'view-all', 'viewer');
+  viewer = await createUser(gw, 'view-all', 'viewer', ['*']);
 }, 30_000);
 
 afterAll(async () => {
