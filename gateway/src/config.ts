@@ -27,6 +27,12 @@ export const configSchema = z.object({
   GATEWAY_MQTT_PORT: portOrOff.default(1883),
   GATEWAY_MQTTS_PORT: portOrOff.default(null),
   GATEWAY_MQTT_WS: z.enum(['on', 'off']).default('on'),
+  // Browser origins allowed to open MQTT over WebSocket besides the gateway's own (comma-separated, or *).
+  GATEWAY_MQTT_WS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be * or origins such as https://console.example.cn'))),
   GATEWAY_TLS_CERT: optionalString,
   GATEWAY_TLS_KEY: optionalString,
   GATEWAY_TLS_CA: optionalString,
@@ -44,6 +50,10 @@ export const configSchema = z.object({
   GATEWAY_SSE_STALL_TIMEOUT: duration.default(30_000),
   GATEWAY_SSE_MAX_STREAMS_PER_USER: positiveInt(10_000).default(32),
   GATEWAY_HTTP_PORT: port.default(8080),
+  // A slow client (1 byte every 2 s) may hold a connection only this long: the whole request
+  // (headers and body), and the headers alone. Responses (event streams) are not limited.
+  GATEWAY_HTTP_REQUEST_TIMEOUT: duration.default(60_000),
+  GATEWAY_HTTP_HEADERS_TIMEOUT: duration.default(20_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_DATA_DIR: z.string().min(1).default('./data'),
   GATEWAY_RULES_DIR: z.string().min(1).default('./rules'),
@@ -71,8 +81,21 @@ export const configSchema = z.object({
   // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
   GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),
   GATEWAY_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  // Issue 17: the address phones reach the gateway at, printed in every site's QR code
+  // (unset: the address the console was opened at). Complaints one address / one site may send per hour.
+  GATEWAY_PUBLIC_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://gateway.example.gov.cn' })
+      .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment: codes are appended as /s/<code>')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  GATEWAY_COMPLAINTS_PER_ADDRESS: positiveInt(100_000).default(10),
+  GATEWAY_COMPLAINTS_PER_SITE: positiveInt(100_000).default(60),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
+  // The percentage of the outbox one device may fill; past it that device alone waits.
+  GATEWAY_OUTBOX_DEVICE_SHARE: z.coerce.number({ error: 'must be a percentage 1-100' }).min(1).max(100).default(10),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),
   // Evidence pictures (issue 14): largest picture, total cap, per-sector retention (sector=<days>d,...).
   GATEWAY_EVIDENCE_MAX_BYTES: positiveInt(64 * 1024 * 1024).default(2 * 1024 * 1024),
@@ -115,6 +138,9 @@ export const configSchemaChecked = configSchema.superRefine((c, ctx) => {
   }
   if (c.GATEWAY_HTTPS === 'on' && !c.GATEWAY_TLS_CERT) {
     ctx.addIssue({ code: 'custom', path: ['GATEWAY_HTTPS'], message: 'needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY' });
+  }
+  if (c.GATEWAY_HTTP_HEADERS_TIMEOUT > c.GATEWAY_HTTP_REQUEST_TIMEOUT) {
+    ctx.addIssue({ code: 'custom', path: ['GATEWAY_HTTP_HEADERS_TIMEOUT'], message: 'must be at most GATEWAY_HTTP_REQUEST_TIMEOUT (the headers are part of the request)' });
   }
   if (c.GATEWAY_TLS_CA && c.GATEWAY_MQTTS_PORT === null) {
     ctx.addIssue({ code: 'custom', path: ['GATEWAY_TLS_CA'], message: 'client certificates are checked on the MQTT TLS listener: set GATEWAY_MQTTS_PORT' });

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
-import { benchFleet, type BenchOptions } from './common.js';
+import { benchFleet, startScriptNodeFlags, type BenchOptions } from './common.js';
 import { CONNECTION_STEPS, runConnections, type ConnectionsResult } from './connections.js';
 import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
 import { runLatency, type LatencyResult } from './latency.js';
@@ -48,6 +48,8 @@ Options:
                self-time functions (adds ~25 s)
   --out DIR    where to save the JSON (default bench-results)
   --verbose    echo the output of every child process
+  --node-flags "F"  run the gateway child with these node/V8 flags instead of the ones npm start
+               uses (package.json scripts.start), to weigh a flag: e.g. --node-flags "" for none
   --tsx        run the gateway's TypeScript sources through tsx instead of the compiled dist/
                that npm start runs (the bench compiles dist/ first when a source changed)
   --help       this text
@@ -62,16 +64,23 @@ interface Args {
   out: string;
   verbose: boolean;
   tsx: boolean;
+  /** Node/V8 flags for the gateway child; null = the ones `npm start` uses. */
+  nodeFlags: string[] | null;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false };
+  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null };
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i]!;
     if (w === '--quick') a.quick = true;
     else if (w === '--profile') a.profile = true;
     else if (w === '--verbose') a.verbose = true;
     else if (w === '--tsx') a.tsx = true;
+    else if (w === '--node-flags') {
+      const v = argv[++i];
+      if (v === undefined) return '--node-flags needs a value (quote it; "" for none)';
+      a.nodeFlags = v.split(/\s+/).filter(Boolean);
+    }
     else if (w === '--only' || w === '--out') {
       const v = argv[++i];
       if (v === undefined) return `${w} needs a value`;
@@ -273,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
       influxd = await startTestInfluxd('bench');
       log(`influxd ${influxd.server.version} at ${influxd.url} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
     }
-    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, log };
+    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), log };
     for (const s of args.only) {
       results.loadAverage[s] = Math.round(loadavg()[0]! * 100) / 100;
       log(`${s}: machine load average ${results.loadAverage[s]} (2 cores)`);

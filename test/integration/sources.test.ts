@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +80,66 @@ describe('a Frigate NVR publishing under its own prefix', () => {
     expect(event.evidence[0]).toMatchObject({ confidence: 0.74, zones: ['bund_area'], bbox: [400, 210, 80, 190] });
     const rows = await eventually(async () => ((await detections('tank_top')).length ? detections('tank_top') : null), 20_000, 'the detection in InfluxDB');
     expect(rows).toHaveLength(1);
+  });
+
+  /** The fixture's sequence on another camera, with another Frigate id. */
+  const onCamera = (camera: string, id: string) => now(JSON.parse(fixture('frigate-sequence.json').replaceAll('tank_top', camera).replaceAll('1764620100.123456-k3v9qa', id)));
+
+  it('gives the snapshot JPEG published after a detection to that detection, its event and the audit chain', async () => {
+    const raised: string[] = [];
+    const off = gw.gateway.onTransition((a) => a.event.device === 'nvr-01' && a.transition.type === 'raised' && raised.push(a.event.id));
+    const [first, second] = onCamera('gate_east', '1764620200.5-snap01');
+    await publishAs('nvr-01', 'frigate/events', [first!, second!]);
+    off();
+    const jpg = makeJpeg(77, 64, 48);
+    const client = await gw.connect('nvr-01');
+    await client.publishAsync(`${PREFIX}/nvr-01/frigate/gate_east/person/snapshot`, jpg, { qos: 1 });
+    await client.endAsync();
+    const sha = createHash('sha256').update(jpg).digest('hex');
+    const event = (await gw.api(`/api/events/${raised[0]}`)).body;
+    expect(event.evidence[0].picture).toBe(sha);
+    const pic = await fetch(`${gw.httpUrl}/api/evidence/${sha}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    expect(Buffer.from(await pic.arrayBuffer()).equals(jpg)).toBe(true);
+    const audited = gw.gateway.events.audit.ofEvent(raised[0]!).map((a) => a.detail as { pictures?: string[] } | null);
+    expect(audited.some((d) => d?.pictures?.includes(sha))).toBe(true);
+    const rows = await eventually(async () => ((await detections('gate_east')).some((r) => r[2] === sha) ? detections('gate_east') : null), 20_000, 'the picture on the detection in InfluxDB');
+    expect(rows).toHaveLength(1);
+  });
+
+  it('keeps only the first snapshot of a detection and ignores one with no detection before it', async () => {
+    await publishAs('nvr-01', 'frigate/events', onCamera('gate_west', '1764620300.5-snap02').slice(0, 2));
+    const kept = await counter(gw, 'gateway_profile_ignored_total', 'profile="frigate",why="snapshot_already_kept"');
+    const orphan = await counter(gw, 'gateway_profile_ignored_total', 'profile="frigate",why="snapshot_without_detection"');
+    const client = await gw.connect('nvr-01');
+    await client.publishAsync(`${PREFIX}/nvr-01/frigate/gate_west/person/snapshot`, makeJpeg(78), { qos: 1 });
+    await client.publishAsync(`${PREFIX}/nvr-01/frigate/gate_west/person/snapshot`, makeJpeg(79), { qos: 1 });
+    await client.publishAsync(`${PREFIX}/nvr-01/frigate/loading_bay/person/snapshot`, makeJpeg(80), { qos: 1 });
+    await client.endAsync();
+    expect(await counter(gw, 'gateway_profile_ignored_total', 'profile="frigate",why="snapshot_already_kept"')).toBe(kept + 1);
+    expect(await counter(gw, 'gateway_profile_ignored_total', 'profile="frigate",why="snapshot_without_detection"')).toBe(orphan + 1);
+  });
+
+  it('closes the connection of a snapshot over the MQTT packet limit (256 KiB) and keeps the detection without it', async () => {
+    const raised: string[] = [];
+    const off = gw.gateway.onTransition((a) => a.event.device === 'nvr-01' && a.transition.type === 'raised' && raised.push(a.event.id));
+    await publishAs('nvr-01', 'frigate/events', onCamera('dock', '1764620400.5-snap03').slice(0, 2));
+    off();
+    const tooLarge = await counter(gw, 'gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"');
+    const client = await gw.connect('nvr-01');
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
+    client.publish(`${PREFIX}/nvr-01/frigate/dock/person/snapshot`, Buffer.concat([makeJpeg(81), Buffer.alloc(300 * 1024)]), { qos: 1 });
+    await closed;
+    client.end(true);
+    expect(await counter(gw, 'gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"')).toBe(tooLarge + 1);
+    expect((await gw.api(`/api/events/${raised[0]}`)).body.evidence[0].picture).toBeUndefined();
+  });
+
+  it('refuses a snapshot that is not a picture', async () => {
+    const before = await counter(gw, 'gateway_messages_rejected_total', 'reason="not_a_picture"');
+    const client = await gw.connect('nvr-01');
+    await client.publishAsync(`${PREFIX}/nvr-01/frigate/gate_east/person/snapshot`, Buffer.from('<html></html>'), { qos: 1 });
+    await client.endAsync();
+    expect(await counter(gw, 'gateway_messages_rejected_total', 'reason="not_a_picture"')).toBe(before + 1);
   });
 
   it('drops an event that stays a false positive', async () => {
@@ -171,6 +232,34 @@ describe('a Hikvision box pushing ISAPI alerts over HTTP', () => {
     expect(event.camera).toBe('ch33');
     const pic = await fetch(`${gw.httpUrl}/api/evidence/${event.evidence[0].picture}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     expect(Buffer.from(await pic.arrayBuffer()).equals(jpg)).toBe(true);
+  });
+
+  /** The field-detection fixture on another channel, as the n-th post of its alarm. */
+  const post = (channel: number, count: number, at: string) =>
+    fixture('isapi-fielddetection.xml')
+      .replace('<channelID>2</channelID>', `<channelID>${channel}</channelID>`)
+      .replace('<activePostCount>1</activePostCount>', `<activePostCount>${count}</activePostCount>`)
+      .replace('2026-12-01T20:15:00+08:00', at);
+  const xml = { auth: hik, contentType: 'application/xml' };
+
+  it('counts the repeated posts of one ongoing alarm (activePostCount 1, 2, 3) once', async () => {
+    const before = await counter(gw, 'gateway_messages_accepted_total', 'channel="vision"');
+    const answers = [];
+    for (const [n, at] of [[1, '20:30:00'], [2, '20:30:01'], [3, '20:30:02'], [3, '20:30:02']] as const) answers.push((await push(gw.httpUrl, 'isapi', post(5, n, `2026-12-01T${at}+08:00`), xml)).body);
+    expect(answers).toEqual([{ ok: true, channel: 'vision' }, { ok: true, ignored: 'already_counted' }, { ok: true, ignored: 'already_counted' }, { ok: true, ignored: 'already_counted' }]);
+    expect(await counter(gw, 'gateway_messages_accepted_total', 'channel="vision"')).toBe(before + 1);
+  });
+
+  it('counts a new alarm on the same channel once its post counter starts again at 1', async () => {
+    await push(gw.httpUrl, 'isapi', post(6, 1, '2026-12-01T20:31:00+08:00'), xml);
+    await push(gw.httpUrl, 'isapi', post(6, 2, '2026-12-01T20:31:01+08:00'), xml);
+    const again = await push(gw.httpUrl, 'isapi', post(6, 1, '2026-12-01T20:32:00+08:00'), xml);
+    expect(again.body).toEqual({ ok: true, channel: 'vision' });
+  });
+
+  it('counts a post whose alarm it has not seen start (its first posts were missed)', async () => {
+    const res = await push(gw.httpUrl, 'isapi', post(7, 4, '2026-12-01T20:33:00+08:00'), xml);
+    expect(res.body).toEqual({ ok: true, channel: 'vision' });
   });
 
   it('answers a heartbeat with 200 and makes nothing of it', async () => {

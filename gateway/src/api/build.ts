@@ -26,6 +26,10 @@ import { inspectionRoutes, type InspectionRouteDeps } from './routes/inspections
 import { profileRoutes, type ProfileRouteDeps } from './routes/profiles.js';
 import { publicRoutes, type PublicRouteDeps } from './routes/public.js';
 import { riskRoutes, type RiskRouteDeps } from './routes/risk.js';
+import { scanCodeRoutes, type ScanCodeRouteDeps } from './routes/scancode.js';
+import { scanPublicRoutes, type ScanPublicRouteDeps } from './routes/scan-public.js';
+import { visitRoutes, type VisitRouteDeps } from './routes/visits.js';
+import type { ScanCodeApi } from './scancode-deps.js';
 import type { SupervisionApi } from './supervision-deps.js';
 
 /** What the server itself reads, beside its route groups. */
@@ -34,10 +38,14 @@ export interface ServerDeps {
   users: UserStore;
   logger: Logger;
   bodyLimit?: number;
+  /** How long a client may take to send a whole request, and its headers (ms); default 60 s / 20 s. */
+  timeouts?: { requestMs: number; headersMs: number };
   /** Serve HTTPS with this certificate. */
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
   /** Risk, inspections, profiles and the public pages (issue 16); without it those routes are absent. */
   supervision?: SupervisionApi;
+  /** Site codes, QR, complaints, check-in and confirmation (issue 17); needs `supervision`. */
+  scancode?: ScanCodeApi;
 }
 
 /** Everything the API reads: the server's own needs plus each route group's. */
@@ -45,17 +53,23 @@ export type ApiDeps = ServerDeps &
   HealthRouteDeps & SiteRouteDeps & RegistryRouteDeps & StreamRouteDeps & ExportRouteDeps & EventRouteDeps &
   ReadingRouteDeps & AuditRouteDeps & MaintenanceRouteDeps & WebhookRouteDeps & UserRouteDeps & RuleRouteDeps &
   AlarmQualityRouteDeps & BacktestRouteDeps & EvidenceRouteDeps & PayloadProfileRouteDeps & VocabularyRouteDeps &
-  ConsoleRouteDeps & ProfileRouteDeps & InspectionRouteDeps & RiskRouteDeps & PublicRouteDeps;
+  ConsoleRouteDeps & ProfileRouteDeps & InspectionRouteDeps & RiskRouteDeps & PublicRouteDeps &
+  ScanCodeRouteDeps & VisitRouteDeps & ScanPublicRouteDeps;
 
 /** The API's version in the OpenAPI document: the package's. */
 const API_VERSION = '0.1.0';
 
 /** Builds the HTTP API; never listens (the caller does, and tests use inject or a port-0 listen). */
 export async function buildApi(deps: ApiDeps) {
+  const timeouts = deps.timeouts ?? { requestMs: 60_000, headersMs: 20_000 };
+  // node checks both timeouts every connectionsCheckingInterval (30 s by default): check more
+  // often, so a slow client is cut off close to its timeout.
+  const server = { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(timeouts.headersMs / 4))) };
   const app = Fastify({
     // Requests fastify refuses before routing (bad percent-encoding...) get GW_ errors too.
     frameworkErrors: frameworkErrorHandler,
-    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.https ? { https: { ...deps.https, ...server } } : { http: server }),
+    requestTimeout: timeouts.requestMs,
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -65,6 +79,8 @@ export async function buildApi(deps: ApiDeps) {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   }).withTypeProvider<ZodTypeProvider>();
+  // fastify sets requestTimeout only; node's own headersTimeout default (60 s) would otherwise apply.
+  app.server.headersTimeout = timeouts.headersMs;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -80,6 +96,8 @@ export async function buildApi(deps: ApiDeps) {
   await installOpenApiRoutes(app);
   const sup = deps.supervision;
   if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
+  const scan = deps.scancode;
+  if (sup && scan) for (const routes of [scanCodeRoutes, visitRoutes, scanPublicRoutes]) await app.register(routes(deps, sup, scan));
   return app;
 }
 

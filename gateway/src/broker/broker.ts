@@ -1,21 +1,28 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
 import { commandsTopic, devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
-import { createConnectionRateLimit, createLoginBackoff, limitPacketSize } from './guards.js';
+import { createConnectionRateLimit, createLoginBackoff, limitPacketSize, refuseBusy } from './guards.js';
+import { guardParser, ProtocolRefusal, refusalReason } from './parser-guards.js';
+import { attachMqttWebSocket } from './websocket.js';
 
 export interface BrokerCounters {
   /** Labels: reason = unknown_device | bad_secret | client_id_mismatch | no_credentials | login_backoff | cert_mismatch */
   authFailures: Counter;
   /** Labels: action = publish | subscribe */
   aclDenied: Counter;
-  /** Labels: reason = packet_too_large | topic_too_long | connection_rate | malformed */
+  /**
+   * Labels: reason = packet_too_large | topic_too_long | connection_rate | malformed | bad_utf8 |
+   * packet_id_zero | protocol_level | protocol_order | bad_qos | bad_topic | too_many_levels |
+   * bad_subscribe | bad_will_qos | password_without_username | ws_origin | ws_text_frame | tls
+   */
   protocolErrors: Counter;
   /** A second connection with a client id already connected took the session over. */
   takeovers: Counter;
@@ -58,11 +65,22 @@ export interface BrokerOptions {
   counters: BrokerCounters;
   limits?: Partial<BrokerLimits>;
   /**
+   * Failed-login counts shared with the gateway's other device logins (HTTP push, HJ 212), so
+   * a guesser alternating protocols gains no attempts: per identity at an address, and per
+   * address (ADDRESS_FAILURE_FACTOR times the room). Default: the broker's own.
+   */
+  backoff?: { identity: ReturnType<typeof createLoginBackoff>; address: ReturnType<typeof createLoginBackoff> };
+  /**
    * Mutual TLS is on: a device must connect over the TLS listener with a client certificate
    * (its CN the device id). Logins over plain TCP or WebSocket are refused, so the secret
    * alone never suffices.
    */
   requireClientCert?: boolean;
+  /**
+   * Origins whose browser pages may open MQTT over WebSocket, besides the gateway's own origin
+   * and clients that send no Origin (devices); `*` allows any. Default: none besides those.
+   */
+  webSocketOrigins?: readonly string[];
   /**
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
@@ -109,7 +127,7 @@ function remoteAddress(client: Client): string {
 
 const EMPTY = Buffer.alloc(0);
 // An address may fail this many times more than one identity at it before it must wait.
-const ADDRESS_FAILURE_FACTOR = 10;
+export const ADDRESS_FAILURE_FACTOR = 10;
 
 interface Will {
   topic: string;
@@ -125,8 +143,8 @@ export function createBroker(opts: BrokerOptions): Broker {
   const connected = new Map<string, Client>();
   const servers: Server[] = [];
   const rate = createConnectionRateLimit(limits.connectionsPerSecond);
-  const backoff = createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
-  const addressBackoff = createLoginBackoff(limits.freeLoginFailures * ADDRESS_FAILURE_FACTOR, limits.maxLoginBackoffMs);
+  const backoff = opts.backoff?.identity ?? createLoginBackoff(limits.freeLoginFailures, limits.maxLoginBackoffMs);
+  const addressBackoff = opts.backoff?.address ?? createLoginBackoff(limits.freeLoginFailures * ADDRESS_FAILURE_FACTOR, limits.maxLoginBackoffMs);
   let wss: WebSocketServer | undefined;
 
   /**
@@ -148,12 +166,67 @@ export function createBroker(opts: BrokerOptions): Broker {
     return undefined;
   }
 
+  /** Waiting for a QoS 1/2 publish's callback, per connection: acknowledgements go out in order (MQTT-4.6.0-2). */
+  const ackTails = new WeakMap<Client, Promise<Error | null>>();
+  /** QoS 2 packet ids a connection's publishes were ingested under, until their PUBREL. */
+  const qos2Ingested = new WeakMap<Client, Set<number>>();
+
+  /**
+   * Calls `callback` once `result` settled and every earlier acknowledged publish of the same
+   * connection was called back: one slow durable write holds back only its own connection.
+   */
+  function inOrder(client: Client, result: Promise<void> | void, callback: (err: Error | null) => void): void {
+    const prev = ackTails.get(client);
+    if (!prev && !result) return callback(null);
+    const settled = result ? result.then(() => null, (err: unknown) => (logger.error({ err }, 'ingest failed'), err as Error)) : Promise.resolve(null);
+    const mine = prev ? prev.then(() => settled) : settled;
+    ackTails.set(client, mine);
+    void mine.then((err) => {
+      if (ackTails.get(client) === mine) ackTails.delete(client);
+      callback(err);
+    });
+  }
+
+  /**
+   * Whether this QoS 2 publish repeats one already ingested and not yet released: aedes
+   * authorises every copy before its own duplicate check, so rule input would see each copy.
+   * A DUP after a reconnect is looked up in the session store (incoming packets await PUBREL there).
+   */
+  function qos2Repeat(client: Client, packet: PublishPacket): Promise<boolean> | boolean {
+    let ids = qos2Ingested.get(client);
+    if (!ids) qos2Ingested.set(client, (ids = new Set()));
+    if (ids.has(packet.messageId!)) return true;
+    ids.add(packet.messageId!);
+    if (!packet.dup) return false;
+    const store = (aedes as Aedes & { persistence: { incomingGetPacket(c: Client, p: PublishPacket): Promise<unknown> } }).persistence;
+    return store.incomingGetPacket(client, packet).then(
+      (found) => Boolean(found),
+      () => false,
+    );
+  }
+
+  /** Forgets a connection's will: an account's (accounts publish nothing) or a taken-over connection's. */
+  function dropWill(client: Client): void {
+    const c = client as Client & { _will?: Will | null; will?: Will | null };
+    c._will = null;
+    c.will = null;
+  }
+
   const aedes = new Aedes({
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
     connectTimeout: 10_000,
     maxClientsIdLength: 64,
     maxTopicLevels: 16,
+
+    // Refusals MQTT 3.1.1 makes a close, not a CONNACK code; counted in the error handlers.
+    preConnect(_client, packet, callback) {
+      if (packet.will && (packet.will.qos ?? 0) > 2) return callback(new ProtocolRefusal('bad_will_qos', 'will QoS 3 (MQTT-3.1.2-14)'), false);
+      if (packet.password !== undefined && packet.username === undefined) {
+        return callback(new ProtocolRefusal('password_without_username', 'a password without a user name (MQTT-3.1.2-22)'), false);
+      }
+      callback(null, true);
+    },
 
     authenticate(client, username, password, done) {
       const address = remoteAddress(client);
@@ -181,6 +254,8 @@ export function createBroker(opts: BrokerOptions): Broker {
           // MQTT-3.1.4-2: the new connection takes the session over; count it, it may be a clone.
           counters.takeovers.inc();
           logger.warn({ clientId: client.id, address }, 'session taken over by a new connection with the same client id');
+          // The device never went away: the old connection's will must not be published (and ingested) when it is closed.
+          dropWill(prior);
         }
         connected.set(client.id, client);
         done(null, true);
@@ -199,7 +274,7 @@ export function createBroker(opts: BrokerOptions): Broker {
           return fail('client_id_mismatch', `client id "${client.id}" belongs to a device or another account`, IDENTIFIER_REJECTED);
         }
         accounts.set(client, account);
-        (client as Client & { _will?: Will | null })._will = null;
+        dropWill(client);
         return accept();
       }
       verifySecret(password.toString('utf8'), device.entry).then(
@@ -248,19 +323,31 @@ export function createBroker(opts: BrokerOptions): Broker {
         // MQTT-3.3.5-2: an unauthorised PUBLISH is answered by closing the connection.
         return callback(new Error(`device ${device.device} may publish only under ${prefix}`));
       }
+      const ingest = (): void | Promise<void> => {
+        try {
+          return opts.onPublish(device, packet.topic, packet.payload as Buffer, packet.qos);
+        } catch (err) {
+          logger.error({ err, device: device.device }, 'ingest failed');
+        }
+      };
       let result: void | Promise<void>;
-      try {
-        result = opts.onPublish(device, packet.topic, packet.payload as Buffer, packet.qos);
-      } catch (err) {
-        logger.error({ err, device: device.device }, 'ingest failed');
-        return callback(null);
+      if (packet.qos === 2) {
+        const repeat = qos2Repeat(client!, packet);
+        if (repeat === true) result = undefined;
+        else if (repeat === false) result = ingest();
+        else result = repeat.then((seen) => (seen ? undefined : ingest()));
+      } else {
+        result = ingest();
       }
       // The PUBACK (QoS 1) is written only after this callback: here, once the data is durable.
       // Over the payload limit, ingest has refused it (and counted why); the broker must not keep
       // it either: a QoS 2 packet waits in memory until PUBREL, and nothing is forwarded.
       if (packet.payload.length > limits.maxPayloadBytes) packet.payload = EMPTY;
-      if (result) result.then(() => callback(null), (err) => (logger.error({ err }, 'ingest failed'), callback(err as Error)));
-      else callback(null);
+      if (packet.qos === 0) {
+        if (result) result.catch((err: unknown) => logger.error({ err }, 'ingest failed'));
+        return callback(null);
+      }
+      inOrder(client!, result, callback);
     },
 
     authorizeSubscribe(client, sub, callback) {
@@ -290,24 +377,31 @@ export function createBroker(opts: BrokerOptions): Broker {
     // A taken-over session's old connection going away does not make the device offline.
     if (device && !connected.has(client.id)) opts.onConnection(device, false);
   });
-  aedes.on('clientError', (client, err) => {
-    logger.debug({ clientId: client?.id, err }, 'client error');
-  });
-  aedes.on('connectionError', (client, err) => {
-    counters.protocolErrors.inc({ reason: 'malformed' });
-    logger.debug({ clientId: client?.id, err }, 'connection error');
-  });
+  /** Every refusal of a peer's packets is counted under its reason (SECURITY.md promises it). */
+  function countRefusal(client: Client | null, err: Error): void {
+    const parser = (client as (Client & { _parser?: { error: Error | null } }) | null)?._parser;
+    const reason = refusalReason(err, parser?.error === err);
+    if (reason) counters.protocolErrors.inc({ reason });
+    logger.debug({ clientId: client?.id, err, reason }, 'connection closed on an error');
+  }
+  aedes.on('clientError', countRefusal);
+  aedes.on('connectionError', countRefusal);
+  aedes.on('clientDisconnect', (client) => qos2Ingested.delete(client));
 
-  function handle(stream: Parameters<Aedes['handle']>[0], address: string, req?: IncomingMessage) {
+  function handle(stream: Duplex, address: string, req?: IncomingMessage) {
     if (!rate.allow(address)) {
       counters.protocolErrors.inc({ reason: 'connection_rate' });
-      stream.destroy();
+      refuseBusy(stream);
       return;
     }
-    const client = aedes.handle(stream, req);
+    const client = aedes.handle(stream as Parameters<Aedes['handle']>[0], req);
     limitPacketSize(client, limits.maxPacketBytes, (length) => {
-      counters.protocolErrors.inc({ reason: 'packet_too_large' });
       logger.warn({ clientId: client.id, address, length, limit: limits.maxPacketBytes }, 'packet over the size limit; connection closed');
+    });
+    guardParser(client, { write: (bytes, written) => void stream.write(bytes, () => written()) });
+    // A PUBREL releases its packet id: a later QoS 2 publish under it is a new message.
+    (client as Client & { _parser: { on(e: 'packet', f: (p: { cmd: string; messageId?: number }) => void): void } })._parser.on('packet', (p) => {
+      if (p.cmd === 'pubrel' && p.messageId !== undefined) qos2Ingested.get(client)?.delete(p.messageId);
     });
   }
 
@@ -350,10 +444,15 @@ export function createBroker(opts: BrokerOptions): Broker {
     },
     attachWebSocket(server, path = '/mqtt') {
       void started();
-      wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPacketBytes + 16 });
-      server.on('upgrade', (req, socket, head) => {
-        if (new URL(req.url ?? '/', 'http://x').pathname !== path) return socket.destroy();
-        wss!.handleUpgrade(req, socket, head, (ws) => handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'unknown', req));
+      wss = attachMqttWebSocket(server, {
+        path,
+        allowedOrigins: opts.webSocketOrigins ?? [],
+        maxPayload: limits.maxPacketBytes + 16,
+        refused: (reason, detail) => {
+          counters.protocolErrors.inc({ reason });
+          logger.warn({ ...detail, reason }, 'MQTT over WebSocket refused');
+        },
+        handle,
       });
     },
     publish(topic, payload, qos) {

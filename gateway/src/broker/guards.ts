@@ -1,3 +1,6 @@
+import type { Duplex } from 'node:stream';
+import { ProtocolRefusal } from './parser-guards.js';
+
 /** Token bucket per remote address: at most `perSecond` new connections a second, bursts up to it. */
 export function createConnectionRateLimit(perSecond: number, now: () => number = Date.now) {
   const buckets = new Map<string, { tokens: number; at: number }>();
@@ -74,9 +77,65 @@ export function limitPacketSize(client: unknown, max: number, onTooLarge: (lengt
     const ok = parseLength();
     if (ok && parser.packet.length > max) {
       onTooLarge(parser.packet.length);
-      parser._emitError(new Error(`packet of ${parser.packet.length} bytes exceeds the limit of ${max}`));
+      parser._emitError(new ProtocolRefusal('packet_too_large', `packet of ${parser.packet.length} bytes exceeds the limit of ${max}`));
       return false;
     }
     return ok;
   };
+}
+
+const CONNACK_SERVER_UNAVAILABLE = Buffer.from([0x20, 0x02, 0x00, 0x03]);
+// MQTT 5: reason code 0x88 (server unavailable), no properties.
+const CONNACK_V5_SERVER_UNAVAILABLE = Buffer.from([0x20, 0x03, 0x00, 0x88, 0x00]);
+const BUSY_WAIT_MS = 2000;
+const MAX_BUSY_PENDING = 1000;
+let busyPending = 0;
+
+/** The protocol level a CONNECT's first bytes announce; undefined until enough arrived, null if not a CONNECT. */
+function connectLevel(head: Buffer): number | undefined | null {
+  if (head.length === 0) return undefined;
+  if (head[0] !== 0x10) return null;
+  let i = 1;
+  while (i < head.length && i < 5 && head[i]! & 0x80) i++;
+  i++; // past the last byte of the remaining length
+  if (head.length < i + 2) return undefined;
+  const at = i + 2 + head.readUInt16BE(i);
+  return at < head.length ? head[at]! : undefined;
+}
+
+/**
+ * A connection over the rate limit: its CONNECT is answered with CONNACK 0x03 (server
+ * unavailable) and it is closed, so the client learns why instead of seeing a reset. It never
+ * reaches aedes; it waits at most 2 s for the CONNECT, and past 1,000 such connections at once
+ * the rest are closed at once.
+ */
+export function refuseBusy(stream: Duplex): void {
+  if (busyPending >= MAX_BUSY_PENDING) {
+    stream.destroy();
+    return;
+  }
+  busyPending++;
+  let head = Buffer.alloc(0);
+  let finished = false;
+  const finish = (answer?: Buffer) => {
+    if (finished) return;
+    finished = true;
+    busyPending--;
+    clearTimeout(timer);
+    stream.removeListener('data', onData);
+    if (!answer) return void stream.destroy();
+    stream.end(answer);
+    setTimeout(() => stream.destroy(), 1000).unref();
+  };
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]).subarray(0, 64);
+    const level = connectLevel(head);
+    if (level === undefined && head.length < 64) return;
+    finish(level === null || level === undefined ? undefined : level === 5 ? CONNACK_V5_SERVER_UNAVAILABLE : CONNACK_SERVER_UNAVAILABLE);
+  };
+  const timer = setTimeout(() => finish(), BUSY_WAIT_MS);
+  timer.unref();
+  stream.on('data', onData);
+  stream.on('error', () => finish());
+  stream.on('close', () => finish());
 }

@@ -157,6 +157,9 @@ export function newEventId(at: number): string {
 
 export type EventStore = ReturnType<typeof createEventStore>;
 
+/** A detection already recorded, named by what the events store keeps of it. */
+export type PictureTarget = { device: string; camera: string; type: string; ts: number };
+
 export interface EventStoreOptions {
   /** True when the device is inside a maintenance window at that time. */
   inMaintenance?: (site: string, device: string, at: number) => boolean;
@@ -312,6 +315,23 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     return record(row, 'referred', at, actor, note, row.severity as Severity, row.value, { department, from });
   });
 
+  // A picture that came after its detection (Frigate's snapshot topic): added to the evidence
+  // of the unresolved events holding that detection, and named in the audit chain (a comment
+  // by the gateway, so the lifecycle is unchanged).
+  const attachPictureTx = db.transaction((d: PictureTarget, sha: string, at: number): AppliedTransition[] => {
+    const out: AppliedTransition[] = [];
+    const rows = db.prepare(`SELECT * FROM events WHERE device = ? AND camera = ? AND detection_type = ? AND state IN ${UNRESOLVED_SQL}`).all(d.device, d.camera, d.type) as EventRow[];
+    for (const row of rows) {
+      const evidence = row.evidence ? (JSON.parse(row.evidence) as Array<{ ts: number; picture?: string }>) : [];
+      const item = evidence.find((e) => e.ts === d.ts && e.picture === undefined);
+      if (!item) continue;
+      item.picture = sha;
+      db.prepare('UPDATE events SET evidence = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(evidence), at, row.id);
+      out.push(record(row, 'commented', at, 'gateway', `证据图片已补充 (the detection's picture arrived after it): ${sha}`, row.severity as Severity, row.value, { pictures: [sha] }));
+    }
+    return out;
+  });
+
   const overdueTx = db.transaction((limits: Partial<Record<Severity, number>>, now: number): AppliedTransition[] => {
     const out: AppliedTransition[] = [];
     for (const row of q.openUnacked.all() as EventRow[]) {
@@ -436,6 +456,8 @@ export function createEventStore(db: StateDb, opts: EventStoreOptions = {}) {
     resolve: (id: string, actor: string, note: string, at: number) => resolveTx(id, actor, note, at),
     close: (id: string, actor: string, disposition: Disposition, note: string, at: number) => closeTx(id, actor, disposition, note, at),
     refer: (id: string, actor: string, department: string, note: string, at: number) => referTx(id, actor, department, note, at),
+    /** Adds a late-arriving picture to the unresolved events whose evidence holds that detection. */
+    attachPicture: (d: PictureTarget, sha: string, at: number): AppliedTransition[] => attachPictureTx(d, sha, at),
     /** The department an event was referred to, or null (its catalogue item's department). */
     departmentOf: (id: string): string | null => (db.prepare('SELECT department FROM events WHERE id = ?').get(id) as { department: string | null } | undefined)?.department ?? null,
 

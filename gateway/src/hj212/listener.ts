@@ -15,6 +15,7 @@ import { decodeData } from './decode.js';
 import { replyFrame } from './encode.js';
 import { Framer, type FramerOutput, type RawFrame } from './framer.js';
 import type { Packet } from './packet.js';
+import { noticeOf, NOTICE_CNS, type Hj212Notice } from './notices.js';
 import { INTERVAL_BY_CN, valuesOf } from './readings.js';
 import { Reassembler, defaultSplitLimits, type SplitLimits } from './split.js';
 import { parseLocalTime } from './time.js';
@@ -60,6 +61,8 @@ export interface Hj212Ingest {
   readings(device: RegisteredDevice, readings: Reading[]): Promise<{ ok: true } | { ok: false; reason: string; detail: string }>;
   /** The frames' records (hj212_frame); resolves once durable. */
   frames(device: RegisteredDevice, frames: FrameRecord[]): Promise<void>;
+  /** A 2081 (restart) or 2072 (logger alarm) frame: kept beyond its raw text; resolves once durable. */
+  notice?(device: RegisteredDevice, notice: Hj212Notice): Promise<void>;
   /** A frame without readings (heartbeat, status) came in: the device is alive. */
   seen(device: RegisteredDevice): void;
   connection(device: RegisteredDevice, online: boolean): void;
@@ -110,6 +113,12 @@ export interface Hj212ListenerOptions {
   /** Zone of DataTime when the device names none (GATEWAY_TIMEZONE). */
   timezone: string;
   limits?: Partial<Hj212Limits>;
+  /**
+   * Failed device logins per address shared with the broker and HTTP push: a login here waits
+   * for it too and a failure here counts there, so alternating protocols gains no attempts.
+   * The listener's own, stricter per-address count still applies.
+   */
+  sharedBackoff?: { address: ReturnType<typeof createLoginBackoff> };
   /** Packets from a bound device that answer the gateway's commands (9011, 9012, 1011, 1061...). */
   onReply?: (device: RegisteredDevice, packet: Packet, record: FrameRecord) => void;
 }
@@ -266,7 +275,8 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
   }
 
   async function login(c: Conn, packet: Packet, registry: Registry): Promise<boolean> {
-    const wait = backoff.waitFor(c.address);
+    const shared = opts.sharedBackoff?.address;
+    const wait = Math.max(backoff.waitFor(c.address), shared?.waitFor(c.address) ?? 0);
     if (wait > 0) {
       count('login_backoff', c, `${Math.ceil(wait / 1000)} s left after repeated failed logins from ${c.address}`);
       close(c);
@@ -280,6 +290,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
     if (!ok) return refuseLogin(c, packet, 'bad_password', '3', `wrong or missing PW for MN ${packet.mn}`);
     if (c.closed) return false;
     backoff.succeeded(c.address);
+    shared?.succeeded(c.address);
     c.device = device;
     c.pw = Buffer.from(packet.pw!, 'latin1');
     c.mode = hj.crc;
@@ -298,6 +309,7 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
   function refuseLogin(c: Conn, packet: Packet, outcome: 'unknown_mn' | 'bad_password', qnRtn: string, detail: string): false {
     count(outcome, c, detail);
     backoff.failed(c.address);
+    opts.sharedBackoff?.address.failed(c.address);
     if (packet.flag?.ack) send(c, replyFrame('9011', { qn: packet.qn, mn: packet.mn }, `QnRtn=${qnRtn}`, 'hj212', packet.flag.versionBits));
     if (++c.refusedLogins >= limits.loginAttempts) close(c);
     return false;
@@ -337,9 +349,14 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       });
     }
     if (readings.length === 0) opts.ingest.seen(device);
+    const notice = NOTICE_CNS.has(cn) ? noticeOf(cn, parseCp(packet.cp), device.entry.hj212!.timezone ?? opts.timezone, records[0]!.sha256, now) : undefined;
     let refusal: { reason: string; detail: string } | undefined;
     try {
-      const [result] = await Promise.all([readings.length > 0 ? opts.ingest.readings(device, readings) : Promise.resolve({ ok: true as const }), opts.ingest.frames(device, records)]);
+      const [result] = await Promise.all([
+        readings.length > 0 ? opts.ingest.readings(device, readings) : Promise.resolve({ ok: true as const }),
+        opts.ingest.frames(device, records),
+        notice && opts.ingest.notice ? opts.ingest.notice(device, notice) : undefined,
+      ]);
       if (!result.ok) refusal = result;
     } catch (err) {
       // Nothing durable, nothing acknowledged: the logger sends it again.

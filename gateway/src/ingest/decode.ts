@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { DeviceRef, Detection, DeviceStatus, Reading } from '../domain/index.js';
 import { METRIC_PATTERN } from '../domain/index.js';
 import { devicePrefix, isChannel, parseTopic, type Channel } from '../protocol/topics.js';
-import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from './payloads.js';
+import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from '../protocol/payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
 import { defaultTimePolicy, eventTime, type TimePolicy } from './event-time.js';
 
@@ -53,7 +53,15 @@ export interface Rejection {
 
 export type Decoded =
   | { ok: true; channel: 'telemetry'; readings: Reading[] }
-  | { ok: true; channel: 'vision'; camera: string; detections: Detection[]; picture?: { contentType: string; data: Buffer } }
+  | {
+      ok: true;
+      channel: 'vision';
+      camera: string;
+      detections: Detection[];
+      picture?: { contentType: string; data: Buffer };
+      /** The detections were counted already; this message only brings their picture (Frigate's snapshot topic). */
+      amends?: true;
+    }
   | { ok: true; channel: 'status'; status: DeviceStatus };
 
 // Keys that reach object prototypes in careless code downstream; refused outright (cheap byte scan).
@@ -121,6 +129,8 @@ export function decodeMessage(
   if (payload.length > max) {
     return reject('payload_too_large', `payload is ${payload.length} bytes, the limit is ${max}`);
   }
+  // RFC 8259 section 8.1: a parser may ignore a UTF-8 byte order mark before the JSON text.
+  if (payload[0] === 0xef && payload[1] === 0xbb && payload[2] === 0xbf) payload = payload.subarray(3);
   if (jsonDepthExceeds(payload, limits.maxJsonDepth)) {
     return reject('json_too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth}`);
   }

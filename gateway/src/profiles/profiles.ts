@@ -1,12 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Decoded, Rejection } from '../ingest/index.js';
-import { jsonDepthExceeds, topicFor } from '../ingest/index.js';
+import { jsonDepthExceeds } from '../ingest/index.js';
+import { topicFor } from '../protocol/topics.js';
 import type { Logger } from '../observability/index.js';
 import { devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice } from '../registry/index.js';
 import type { PushedBody } from '../sources/index.js';
 import { loadProfiles, ProfileSetError, type ProfileProblem } from './loader.js';
-import { createOnceMemory } from './once.js';
+import { createOnceMemory, createRepeatMemory } from './once.js';
+import { createSnapshotLinks, matchSnapshotTopic } from './snapshots.js';
+import { sniffPicture } from '../evidence/index.js';
 import type { Profile, ProfileRoute } from './schema.js';
 import { translate } from './translate.js';
 import { parseDeviceXml } from './xml.js';
@@ -39,6 +42,10 @@ export function createProfiles(opts: ProfilesOptions) {
   let profiles = loadProfiles(opts.dir);
   // Per device and vendor event id: one detection per Frigate event, however many updates.
   const once = createOnceMemory();
+  // Per device, camera and label: the latest detection, for a snapshot published after it.
+  const links = createSnapshotLinks();
+  // Per device, type and camera: the post counter of an ongoing alarm (ISAPI activePostCount).
+  const repeats = createRepeatMemory();
   let watcher: FSWatcher | undefined;
 
   function profileOf(device: RegisteredDevice): Profile | Rejection | undefined {
@@ -48,7 +55,8 @@ export function createProfiles(opts: ProfilesOptions) {
   }
 
   function finish(device: RegisteredDevice, profile: Profile, route: ProfileRoute, doc: unknown, now: number, picture?: { contentType: string; data: Buffer }): ProfileResult {
-    const t = translate(route, doc, (key) => once.has(`${device.device}|${key}`));
+    const within = (route.vision?.repeats?.withinSeconds ?? 0) * 1000;
+    const t = translate(route, doc, (key) => once.has(`${device.device}|${key}`), (r) => repeats.continues(`${device.device}|${r.key}`, r.count, now, within));
     if (t.kind === 'ignored') {
       opts.onIgnored?.(profile.id, t.why);
       return { ignored: t.why };
@@ -57,6 +65,10 @@ export function createProfiles(opts: ProfilesOptions) {
     const decoded = opts.decode(topicFor(device.site, device.device, t.channel), Buffer.from(JSON.stringify(t.payload)), device, now);
     if (!decoded.ok) return { ...decoded, detail: `profile ${profile.id}: ${decoded.detail}` };
     if (t.onceKey !== undefined) once.add(`${device.device}|${t.onceKey}`);
+    if (t.repeat) repeats.started(`${device.device}|${t.repeat.key}`, t.repeat.count, now);
+    if (decoded.channel === 'vision' && t.label !== undefined && profile.snapshots?.route === route.topic) {
+      links.made(device.device, decoded.camera, t.label, decoded.detections[0]!, now);
+    }
     const pic = picture ?? (t.picture ? { contentType: '', data: t.picture } : undefined);
     if (decoded.channel === 'vision' && pic) return { ...decoded, picture: pic };
     return decoded;
@@ -78,6 +90,20 @@ export function createProfiles(opts: ProfilesOptions) {
       if (err instanceof ProfileSetError) return { ok: false, problems: err.problems };
       return { ok: false, problems: [{ file: opts.dir, reason: (err as Error).message }] };
     }
+  }
+
+  /** A picture on the profile's snapshot topic: given to the latest detection of its camera and label. */
+  function snapshot(device: RegisteredDevice, profile: Profile, on: { camera: string; label: string }, payload: Buffer, now: number): ProfileResult {
+    const link = profile.snapshots!;
+    const route = profile.routes.find((r) => r.topic === link.route)!;
+    if (!sniffPicture(payload)) return reject(`profile ${profile.id}: the snapshot is not a JPEG, PNG or WebP image (checked by its first bytes)`, 'not_a_picture');
+    const camera = `${route.vision?.camera?.prefix ?? ''}${on.camera}`;
+    const target = links.take(device.device, camera, on.label, now, link.withinSeconds * 1000);
+    if ('none' in target) {
+      opts.onIgnored?.(profile.id, target.none);
+      return { ignored: target.none };
+    }
+    return { ok: true, channel: 'vision', camera, detections: [target.detection], picture: { contentType: '', data: payload }, amends: true };
   }
 
   const isRejection = (v: unknown): v is Rejection => typeof v === 'object' && v !== null && (v as Rejection).ok === false && typeof (v as Rejection).reason === 'string';
@@ -104,6 +130,8 @@ export function createProfiles(opts: ProfilesOptions) {
       const profile = profileOf(device)!;
       if (isRejection(profile)) return profile;
       const route = profile.routes.find((r) => r.topic === suffix);
+      const snap = !route && profile.snapshots ? matchSnapshotTopic(profile.snapshots.topic, suffix) : null;
+      if (snap) return snapshot(device, profile, snap, payload, now);
       if (!route) {
         if (profile.ignoreTopics.some((t) => suffix === t || suffix.startsWith(`${t}/`))) {
           opts.onIgnored?.(profile.id, 'ignored_topic');

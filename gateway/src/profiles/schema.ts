@@ -58,6 +58,12 @@ const visionSchema = z
     zones: source.optional(),
     /** One detection per value of this field (Frigate's event id): later updates do not count again. */
     once: source.optional(),
+    /**
+     * Repeated posts of one ongoing alarm (Hikvision `activePostCount` 1, 2, 3...): one
+     * detection per detection type and camera from the post that starts it (DOMAIN.md 8: type +
+     * channel + start); a post whose count goes on from one seen within `withinSeconds` is a repeat.
+     */
+    repeats: z.object({ ...pathFields, withinSeconds: z.number().int().min(1).max(86_400).default(300) }).strict().refine(hasOne, ONE).transform(fromOf).optional(),
     /** A base64 picture inside the message (its type is taken from its bytes). */
     picture: source.optional(),
   })
@@ -104,6 +110,25 @@ export const routeSchema = z
   .refine((r) => r.format !== 'isapi' || r.http !== undefined, { message: 'format isapi is pushed over HTTP: needs "http"' });
 export type ProfileRoute = z.infer<typeof routeSchema>;
 
+/**
+ * Pictures published on their own topic, apart from the detection (Frigate:
+ * `{prefix}/{camera}/{label}/snapshot`, the JPEG bytes): each goes to the latest detection of
+ * that camera and label made by `route` within `withinSeconds`, which has none yet.
+ */
+const snapshotsSchema = z
+  .object({
+    topic: z
+      .string()
+      .max(128)
+      .regex(/^([A-Za-z0-9_.-]+|\{camera\}|\{label\})(\/([A-Za-z0-9_.-]+|\{camera\}|\{label\}))*$/, 'must be a topic suffix whose levels are words, {camera} or {label}')
+      .refine((t) => t.split('/').filter((l) => l === '{camera}').length === 1 && t.split('/').filter((l) => l === '{label}').length === 1, { message: 'must name {camera} and {label} once each, as whole levels' }),
+    /** The topic of the vision route whose detections the pictures belong to. */
+    route: topicSuffix,
+    withinSeconds: z.number().int().min(1).max(3600).default(60),
+  })
+  .strict();
+export type SnapshotLink = z.infer<typeof snapshotsSchema>;
+
 export const profileSchema = z
   .object({
     id: idSchema,
@@ -111,6 +136,8 @@ export const profileSchema = z
     /** Topic suffixes (and everything under them) of the vendor that carry nothing for us: accepted, counted, dropped. */
     ignoreTopics: z.array(topicSuffix).max(32).default([]),
     routes: z.array(routeSchema).min(1).max(32),
+    snapshots: snapshotsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => !p.snapshots || p.routes.some((r) => r.topic === p.snapshots!.route && r.channel === 'vision'), { message: 'snapshots.route must be the topic of one of the profile\'s vision routes', path: ['snapshots', 'route'] });
 export type Profile = z.infer<typeof profileSchema>;

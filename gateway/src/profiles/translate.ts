@@ -3,9 +3,14 @@ import { firstPresent, getPath, toNumber } from './paths.js';
 import type { Condition, ProfileRoute } from './schema.js';
 import { parseTime } from './time.js';
 
+/** An alarm's post counter (ISAPI activePostCount) under its type and camera. */
+export type Repeat = { key: string; count: number };
+/** Whether a post continues an alarm already counted (see the profile's `repeats`). */
+export type Continues = (r: Repeat) => boolean;
+
 /** A vendor document mapped to one of the gateway's own payloads, or why not. */
 export type Translation =
-  | { kind: 'payload'; channel: ProfileRoute['channel']; payload: Record<string, unknown>; onceKey?: string; picture?: Buffer }
+  | { kind: 'payload'; channel: ProfileRoute['channel']; payload: Record<string, unknown>; onceKey?: string; picture?: Buffer; label?: string; repeat?: Repeat }
   | { kind: 'ignored'; why: string }
   | { kind: 'error'; detail: string };
 
@@ -24,7 +29,7 @@ function convert(n: number, m: { scale: number; offset: number }): number {
  * Pure: reads the route's fields out of `doc` (parsed JSON or XML, or a text body) and builds
  * the canonical payload, which the caller decodes as if it had come on the device's own topic.
  */
-export function translate(route: ProfileRoute, doc: unknown, seen: (key: string) => boolean): Translation {
+export function translate(route: ProfileRoute, doc: unknown, seen: (key: string) => boolean, continues: Continues = () => false): Translation {
   for (const c of route.when) if (!holds(doc, c)) return { kind: 'ignored', why: 'not_selected' };
   for (const c of route.drop) if (holds(doc, c)) return { kind: 'ignored', why: 'dropped' };
   const payload: Record<string, unknown> = {};
@@ -43,7 +48,7 @@ export function translate(route: ProfileRoute, doc: unknown, seen: (key: string)
     payload.online = s.online.some((x) => x === v || String(x) === String(v));
     return { kind: 'payload', channel: 'status', payload };
   }
-  return vision(route, doc, payload, seen);
+  return vision(route, doc, payload, seen, continues);
 }
 
 function telemetry(route: ProfileRoute, doc: unknown, payload: Record<string, unknown>): Translation {
@@ -78,7 +83,7 @@ function telemetry(route: ProfileRoute, doc: unknown, payload: Record<string, un
   return { kind: 'payload', channel: 'telemetry', payload };
 }
 
-function vision(route: ProfileRoute, doc: unknown, payload: Record<string, unknown>, seen: (key: string) => boolean): Translation {
+function vision(route: ProfileRoute, doc: unknown, payload: Record<string, unknown>, seen: (key: string) => boolean, continues: Continues): Translation {
   const v = route.vision!;
   const label = firstPresent(doc, v.label);
   if (label === undefined) return { kind: 'error', detail: `no label at ${v.label.join(' | ')}` };
@@ -94,6 +99,14 @@ function vision(route: ProfileRoute, doc: unknown, payload: Record<string, unkno
   const cameraRaw = v.camera ? firstPresent(doc, v.camera.from) : undefined;
   payload.camera = cameraRaw !== undefined ? `${v.camera!.prefix}${String(cameraRaw)}` : v.defaultCamera;
   if (payload.camera === undefined) return { kind: 'error', detail: 'the message names no camera' };
+  let repeat: Repeat | undefined;
+  if (v.repeats) {
+    const n = toNumber(firstPresent(doc, v.repeats.from));
+    if (n !== undefined && Number.isInteger(n) && n >= 0) {
+      repeat = { key: `${type}|${String(payload.camera)}`, count: n };
+      if (continues(repeat)) return { kind: 'ignored', why: 'already_counted' };
+    }
+  }
   let confidence = v.defaultScore;
   if (v.score) {
     const raw = firstPresent(doc, v.score.from);
@@ -127,5 +140,5 @@ function vision(route: ProfileRoute, doc: unknown, payload: Record<string, unkno
       picture = Buffer.from(raw, 'base64');
     }
   }
-  return { kind: 'payload', channel: 'vision', payload, ...(onceKey !== undefined ? { onceKey } : {}), ...(picture ? { picture } : {}) };
+  return { kind: 'payload', channel: 'vision', payload, label: String(label), ...(onceKey !== undefined ? { onceKey } : {}), ...(repeat ? { repeat } : {}), ...(picture ? { picture } : {}) };
 }

@@ -212,7 +212,7 @@ function rotateSecret(args: string[], io: RegistryCliIo): number {
   found.device.delete('secret');
   found.device.set('secretHash', hashSecret(secret));
   reg.save();
-  io.out(`Secret of device ${id} replaced in ${file}; the old one no longer connects once the gateway restarts.\n`);
+  io.out(`Secret of device ${id} replaced in ${file}; the running gateway reloads the file within seconds, ends the device's live connections and lets only the new one in.\n`);
   printSecret(io, id, secret, file);
   return 0;
 }

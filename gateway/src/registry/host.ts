@@ -6,8 +6,18 @@ export type RegistryReloadResult =
   | { ok: true; sites: number; devices: number; added: string[]; removed: string[] }
   | { ok: false; problems: string[] };
 
-/** What changed in a reload: devices to start watching and devices to disconnect. */
-export type RegistryChange = (added: RegisteredDevice[], removed: string[]) => void;
+/**
+ * What changed in a reload: devices to start watching, devices to disconnect, and devices
+ * whose credential (secret, HJ 212 MN or PW, protocol) or site changed, whose live sessions
+ * were opened under the old one and must end (issue 20, finding 8).
+ */
+export type RegistryChange = (added: RegisteredDevice[], removed: string[], rekeyed: string[]) => void;
+
+/** What a live session was authenticated with; any change of it ends the session. */
+function credentialOf(d: RegisteredDevice): string {
+  const { protocol, secret, secretHash, hj212 } = d.entry;
+  return JSON.stringify([d.site, protocol ?? 'mqtt', secret, secretHash, hj212?.mn, hj212?.password, hj212?.passwordHash]);
+}
 
 export type RegistryHost = ReturnType<typeof createRegistryHost>;
 
@@ -52,12 +62,14 @@ export function createRegistryHost(path: string, required: boolean, logger: Logg
       }
       const before = new Set(registry.devices().map((d) => d.device));
       const after = new Set(next.devices().map((d) => d.device));
+      const previous = registry;
       registry = next;
       const added = [...after].filter((d) => !before.has(d));
       const removed = [...before].filter((d) => !after.has(d));
-      for (const l of listeners) l(added.map((id) => next.device(id)!), removed);
+      const rekeyed = previous.devices().filter((d) => after.has(d.device) && credentialOf(d) !== credentialOf(next.device(d.device)!)).map((d) => d.device);
+      for (const l of listeners) l(added.map((id) => next.device(id)!), removed, rekeyed);
       for (const w of next.warnings) logger.warn(w);
-      logger.info({ sites: next.sites.length, devices: after.size, added: added.length, removed: removed.length }, 'registry reloaded');
+      logger.info({ sites: next.sites.length, devices: after.size, added: added.length, removed: removed.length, rekeyed }, 'registry reloaded');
       return { ok: true, sites: next.sites.length, devices: after.size, added, removed };
     },
   };

@@ -1,8 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
-import type { createLoginBackoff } from '../broker/index.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
+import type { DeviceLoginBackoff } from './login-backoff.js';
 
 export type DeviceAuth =
   | { ok: true; device: RegisteredDevice; by: 'secret' | 'certificate' }
@@ -10,7 +10,8 @@ export type DeviceAuth =
 
 export interface DeviceAuthOptions {
   registry: () => Registry;
-  backoff: ReturnType<typeof createLoginBackoff>;
+  /** Shared with the broker and the HJ 212 listener (one count of failures for all protocols). */
+  backoff: DeviceLoginBackoff;
   /** Mutual TLS is on (GATEWAY_TLS_CA): a secret alone is not enough, as on MQTT. */
   requireClientCert: boolean;
 }
@@ -32,16 +33,23 @@ export function basicCredentials(header: string | undefined): { id: string; secr
  */
 export function createDeviceAuth(opts: DeviceAuthOptions) {
   return async function authenticate(req: FastifyRequest): Promise<DeviceAuth> {
-    const address = req.socket.remoteAddress ?? 'unknown';
+    // As the broker sees it (an IPv4 peer of a dual-stack socket is ::ffff:a.b.c.d), so both count one address.
+    const address = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const tls = req.socket as Partial<TLSSocket>;
     const certified = typeof tls.getPeerCertificate === 'function' && tls.authorized === true;
     const creds = basicCredentials(req.headers.authorization);
     // As on MQTT: failures count per identity at an address, and each attempt is charged before
     // its asynchronous secret check (concurrent guesses cannot all slip under the limit).
     const key = `${address}|${creds?.id ?? (certified ? String(tls.getPeerCertificate!().subject?.CN ?? '') : '')}`;
-    const wait = opts.backoff.waitFor(key);
+    const { identity, address: perAddress } = opts.backoff;
+    const wait = Math.max(identity.waitFor(key), perAddress.waitFor(address));
     if (wait > 0) return { ok: false, reason: 'login_backoff', retryAfterS: Math.ceil(wait / 1000) };
-    opts.backoff.charge(key);
+    identity.charge(key);
+    perAddress.charge(address);
+    const succeeded = (clear: boolean) => {
+      identity.succeeded(key, clear);
+      perAddress.succeeded(address);
+    };
     const fail = (reason: Exclude<DeviceAuth, { ok: true }>['reason']): DeviceAuth => ({ ok: false, reason });
     if (certified) {
       const cn = tls.getPeerCertificate!().subject?.CN;
@@ -49,19 +57,19 @@ export function createDeviceAuth(opts: DeviceAuthOptions) {
       if (!device) return fail('unknown_device');
       // With a certificate, Basic credentials (if any) must name the same device and be right.
       if (creds && (creds.id !== device.device || !(await verifySecret(creds.secret, device.entry)))) return fail('bad_secret');
-      opts.backoff.succeeded(key, true);
+      succeeded(true);
       return { ok: true, device, by: 'certificate' };
     }
     if (!creds) {
       // Not a guess: nothing was checked, so nothing stays charged.
-      opts.backoff.succeeded(key);
+      succeeded(false);
       return { ok: false, reason: 'no_credentials' };
     }
     if (opts.requireClientCert) return fail('cert_required');
     const device = opts.registry().device(creds.id);
     if (!device) return fail('unknown_device');
     if (!(await verifySecret(creds.secret, device.entry))) return fail('bad_secret');
-    opts.backoff.succeeded(key, true);
+    succeeded(true);
     return { ok: true, device, by: 'secret' };
   };
 }

@@ -3,3 +3,4 @@
 export { createDeviceAuth, basicCredentials, type DeviceAuth } from './device-auth.js';
 export { httpIngestRoutes, type HttpIngestOptions, type Outcome } from './http-ingest.js';
 export { documentKind, type PushedBody } from './body.js';
+export { createDeviceLoginBackoff, type DeviceLoginBackoff } from './login-backoff.js';

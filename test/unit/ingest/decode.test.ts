@@ -19,6 +19,12 @@ describe('decodeMessage', () => {
     ]);
   });
 
+  it('ignores a UTF-8 byte order mark before the JSON text (RFC 8259 section 8.1)', () => {
+    const payload = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ metrics: { temperature: 21 } }))]);
+    const d = decodeMessage(T, payload, gas, NOW);
+    expect(d.ok && d.channel === 'telemetry' && d.readings.map((r) => [r.metric, r.value])).toEqual([['temperature', 21]]);
+  });
+
   it('accepts an ISO 8601 timestamp', () => {
     const d = decode({ ts: '2026-11-26T09:59:59Z', metrics: { gas_lel: 1 } });
     expect(d.ok && d.channel === 'telemetry' && d.readings[0]!.ts).toBe(NOW - 1000);

@@ -42,6 +42,16 @@ describe('loading payload profiles', () => {
     expect(problemsOf()[0]!.reason).toMatch(/gateway's own topics/);
   });
 
+  it('refuses a snapshot link to a route that is not one of the profile\'s vision routes', () => {
+    writeFileSync(join(dir, 'nvr.yaml'), 'id: nvr\nsnapshots: { topic: "nvr/{camera}/{label}/snapshot", route: nvr/events }\nroutes:\n  - topic: nvr/status\n    format: text\n    channel: status\n    status: { online: [online] }\n');
+    expect(problemsOf()[0]!.reason).toMatch(/snapshots\.route: snapshots\.route must be the topic of one of the profile's vision routes/);
+  });
+
+  it('refuses a snapshot topic that does not name both {camera} and {label}', () => {
+    writeFileSync(join(dir, 'nvr.yaml'), 'id: nvr\nsnapshots: { topic: "nvr/{camera}/snapshot", route: nvr/events }\nroutes:\n  - topic: nvr/events\n    channel: vision\n    vision: { defaultCamera: c1, defaultScore: 1, label: { path: l }, labels: { person: intrusion } }\n');
+    expect(problemsOf()[0]!.reason).toMatch(/snapshots\.topic: must name \{camera\} and \{label\} once each/);
+  });
+
   it('refuses an unknown time zone', () => {
     writeFileSync(join(dir, 'z.yaml'), 'id: z\nroutes:\n  - topic: z/data\n    channel: telemetry\n    time: { path: t, format: local, zone: Mars/Olympus }\n    metrics: [{ path: a, metric: a }]\n');
     expect(problemsOf()[0]!.reason).toMatch(/IANA time zone/);

@@ -37,6 +37,7 @@ describe('the Frigate profile', () => {
       kind: 'payload',
       channel: 'vision',
       onceKey: '1764620100.123456-k3v9qa',
+      label: 'person',
       payload: { ts: 1764620100123, camera: 'tank_top', detections: [{ type: 'intrusion', confidence: 0.74, bbox: [400, 210, 80, 190], zones: ['bund_area'] }] },
     });
   });
@@ -65,6 +66,8 @@ describe('the Hikvision ISAPI profile', () => {
     expect(translate(route('hikvision-isapi'), alert('isapi-fielddetection.xml'), never)).toEqual({
       kind: 'payload',
       channel: 'vision',
+      label: 'fielddetection',
+      repeat: { key: 'intrusion|ch2', count: 1 },
       payload: { ts: Date.UTC(2026, 11, 1, 12, 15, 0), camera: 'ch2', detections: [{ type: 'intrusion', confidence: 1, zones: ['1'] }] },
     });
   });
@@ -72,6 +75,11 @@ describe('the Hikvision ISAPI profile', () => {
   it('takes the real type of a duration alarm from relationEvent, and the IP camera channel from dynChannelID', () => {
     const t = translate(route('hikvision-isapi'), alert('isapi-duration.xml'), never);
     expect(t).toMatchObject({ kind: 'payload', payload: { camera: 'ch33', detections: [{ type: 'intrusion' }] } });
+  });
+
+  it('ignores a post that continues an alarm already counted (activePostCount going on)', () => {
+    const going = (r: { key: string; count: number }) => r.key === 'intrusion|ch33' && r.count === 3;
+    expect(translate(route('hikvision-isapi'), alert('isapi-duration.xml'), never, going)).toEqual({ kind: 'ignored', why: 'already_counted' });
   });
 
   it('ignores an inactive alert (the videoloss heartbeat)', () => {
