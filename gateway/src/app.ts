@@ -5,11 +5,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
 import { createBroker, SessionStore } from './broker/index.js';
+import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks, parseAllowList } from './fanout/index.js';
-import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
+import { createEvidenceStore, evidenceCapWatcher, keepPicture, type EvidenceStore } from './evidence/index.js';
 import { createHealth } from './health.js';
 import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
@@ -24,10 +25,11 @@ import { createRuleHost } from './rule-host.js';
 import { createBacktestService } from './rules/backtest-service.js';
 import { runBacktestInWorker } from './rules/backtest-thread.js';
 import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
+import { COMPLAINT_DEVICE, createScanCode, referredRaise } from './scancode/index.js';
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
-import { createUserStore, loadApiToken } from './users/index.js';
+import { createUserStore, loadApiToken, makeAllSitesExplicit } from './users/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -49,6 +51,8 @@ export interface Gateway {
   readonly history: History;
   /** Profiles, inspections and risk (issue 16). */
   readonly supervision: SupervisionHost;
+  /** Evidence pictures (retention sweeps, for tests and embedding). */
+  readonly evidence: EvidenceStore;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -71,13 +75,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   rulesLog.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
   const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, log('users'));
   const users = createUserStore(db, apiToken);
+  makeAllSitesExplicit(users, log('users'));
   const history = await createHistory(config, dataDir, log('history'));
   const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
-    inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
+    // A maintenance window silences the site's devices, never a complaint from the public.
+    inMaintenance: (site, device, at) => device !== COMPLAINT_DEVICE && (maintenance?.covers(site, device, at) ?? false),
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
   });
@@ -135,6 +141,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     limits,
     pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
+    deviceShareBytes: Math.floor((config.GATEWAY_OUTBOX_MAX_BYTES * config.GATEWAY_OUTBOX_DEVICE_SHARE) / 100),
     overdueLimits,
     translate: profiles.fromMqtt,
     clock,
@@ -143,6 +150,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const listeners = new Set<(a: AppliedTransition) => void>();
   pipeline.addSink(historySink(history, log('history')));
   pipeline.addSink(sseSink(sse));
+
+  // Device commands (commands/): their records, and the replies channel read off the MQTT source.
+  const deviceCommands = createDeviceCommands({ db, audit: events.audit, registry: registry.current, metrics, logger: log('commands'), clock });
 
   // Sources: the MQTT broker today.
   // One count of failed device logins for MQTT, HTTP push and HJ 212.
@@ -174,8 +184,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
       freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES,
     },
-    ...mqttSource(pipeline, log('mqtt-source')),
+    ...deviceCommands.withReplies(mqttSource(pipeline, log('mqtt-source'))),
   });
+  deviceCommands.attachBroker(broker.aedes);
   pipeline.addSink(mqttEventSink(broker, log('fanout')));
   // A disabled user's live feeds end at once, not when they next reconnect.
   users.onDisabled((name) => {
@@ -200,9 +211,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
     sharedBackoff: loginBackoff,
+    isOpen: pipeline.isOpen,
+    raise: (t) => void pipeline.applySystem(t),
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
-  const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, audit: (e) => void events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
+  const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, records: deviceCommands.records, clock, timezone: config.GATEWAY_TIMEZONE });
+  deviceCommands.useHj212((device, cmd, by) => hj212Commands.issue(device, cmd, by));
   registerGauges(metrics, {
     connectedClients: () => broker.connectedDevices(),
     influx: () => history.stats(),
@@ -232,6 +246,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
     publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
     raise: (t) => pipeline.applySystem(t),
+  });
+
+  // Scan-code supervision (issue 17): site codes, complaints as referred COMPLAINT events, confirmations.
+  const scancode = createScanCode({
+    ...{ db, audit: events.audit, clock, logger: log('scancode'), pictures: evidence },
+    site: supervision.site,
+    departments: supervision.api.departments,
+    raise: referredRaise(db, events, pipeline.dispatch, clock),
+    eventState: (id) => events.get(id)?.state,
+    steps: supervision.inspections.steps,
+    limits: { perAddressPerHour: config.GATEWAY_COMPLAINTS_PER_ADDRESS, perSitePerHour: config.GATEWAY_COMPLAINTS_PER_SITE },
+    complaints: metrics.counter('gateway_complaints_total', 'Complaints through site codes, by outcome'),
+    confirmations: metrics.counter('gateway_visit_confirmations_total', 'Enterprise confirmations of inspection visits, by outcome'),
   });
 
   // The API.
@@ -280,6 +307,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     payloadProfiles: profiles,
     readings: history.enabled ? history : null,
     supervision: supervision.api,
+    scancode: { scan: scancode, publicUrl: config.GATEWAY_PUBLIC_URL, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, pictures: evidence },
     qualityEvents: (f) => readQualityEvents(db, f),
     backtests,
     rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',
@@ -289,6 +317,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   // Sources: HTTP device push, on the API's server.
   await api.register(hj212CommandRoutes({ registry: registry.current, commands: hj212Commands }));
+  await api.register(commandRoutes({ registry: registry.current, commands: deviceCommands, ...(config.GATEWAY_API_MAX_PAGE ? { maxPage: config.GATEWAY_API_MAX_PAGE } : {}) }));
   await api.register(httpIngestRoutes({
     authenticate: createDeviceAuth({ registry: registry.current, backoff: loginBackoff, requireClientCert: config.GATEWAY_TLS_CA !== undefined }),
     decode: (topic, payload, device, now) => decodeMessage(topic, payload, device, now, limits),
@@ -367,6 +396,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       pipeline.tick(now);
       watchEvidence(now);
     }, log('runtime')),
+    // Commands past their TTL are marked expired (a queued one is never sent after it).
+    periodic('command-expiry', 1000, () => void deviceCommands.sweep(), log('commands')),
     // Retention: pictures past their sector's retention and held by no open event are removed.
     periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), log('runtime')),
     // Devices in the registry start their offline clock at start; stopping ends waits for outbox room.
@@ -382,6 +413,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maintenance,
     history,
     supervision,
+    evidence,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

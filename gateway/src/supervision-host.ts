@@ -93,7 +93,8 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
   const riskService = risk;
 
   const itemsOf = (names: readonly string[]) => [...deps.rules().items.values()].filter((i) => names.includes(i.department)).map((i) => i.code);
-  const api: SupervisionApi = { profiles, inspections, risk: riskService.view(), departments, itemsOf, publicPerMinute: deps.publicPerMinute };
+  const inspectorNames = () => Object.fromEntries(deps.users.list().flatMap((u) => (u.role === 'inspector' && u.displayName ? [[u.name, u.displayName]] : [])));
+  const api: SupervisionApi = { profiles, inspections, risk: riskService.view(), departments, itemsOf, publicPerMinute: deps.publicPerMinute, inspectorNames };
   let timers: NodeJS.Timeout[] = [];
   let running: Promise<unknown> | null = null;
   const evaluate = () => {
@@ -110,6 +111,11 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
     profiles,
     inspections,
     risk: riskService,
+    /** A site's name, sector and responsible departments (its profile), for the site-code page and complaints. */
+    site(id: string) {
+      const entry = deps.registry().site(id);
+      return entry ? { id: entry.id, name: entry.name, sector: entry.sector, departments: profiles.of(entry).departments } : undefined;
+    },
     /** Scores every site now (also done every GATEWAY_RISK_INTERVAL); a pass already running is waited for, then a fresh one runs. */
     async evaluateRisk() {
       await running;

@@ -1,7 +1,7 @@
 // What the scenarios share: the bench fleet (a generated registry with plain secrets), the
 // gateway and the bare-aedes baseline as child processes, and load generators.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateRegistry, registryToYaml } from '../../device-sim/src/index.js';
@@ -20,7 +20,21 @@ export interface BenchOptions {
   verbose: boolean;
   /** Run the gateway's sources through tsx instead of the compiled dist/ that npm start runs. */
   tsx: boolean;
+  /** Node/V8 flags of the gateway child: by default those of `npm start` (startScriptNodeFlags). */
+  nodeFlags: string[];
   log(line: string): void;
+}
+
+/**
+ * The node flags `npm start` runs the gateway with (package.json scripts.start, the words
+ * between `node` and `scripts/run.mjs`), so the bench measures the same heap configuration.
+ */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = pkg.scripts.start!.split(/\s+/);
+  const from = words.indexOf('node') + 1;
+  const to = words.indexOf('scripts/run.mjs');
+  return from > 0 && to > from ? words.slice(from, to) : [];
 }
 
 export interface Fleet {
@@ -65,7 +79,7 @@ export async function startGatewayChild(o: BenchOptions, fleet: Fleet, database:
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   ensureCompiled(o);
   const child = spawnTs('test/bench/gateway-child.mjs', {
-    nodeArgs: ['--expose-gc', '--enable-source-maps', ...(extra.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.workDir}`] : [])],
+    nodeArgs: ['--expose-gc', '--enable-source-maps', ...o.nodeFlags, ...(extra.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.workDir}`] : [])],
     echo: o.verbose,
     tsx: o.tsx,
     env: {

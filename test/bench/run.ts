@@ -5,16 +5,17 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
-import { benchFleet, type BenchOptions } from './common.js';
+import { benchFleet, startScriptNodeFlags, type BenchOptions } from './common.js';
 import { CONNECTION_STEPS, runConnections, type ConnectionsResult } from './connections.js';
 import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { runPeers, type PeersResult } from './peers.js';
 import { runRules, type RulesResult } from './rules.js';
 import { runHj212Bench, type Hj212BenchResult } from './hj212.js';
+import { runConsoleBench, type ConsoleBenchResult } from './console.js';
 import { fmt, mib, table, verdict } from './table.js';
 
-const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212'] as const;
+const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212', 'console'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `Performance bench of the gateway: npm run bench [-- options]
@@ -36,6 +37,9 @@ Scenarios (each measures the gateway and a baseline in the same run):
                into bench-results/peers (never into the project)
   hj212        values/s and CPU per value over HJ 212 (TCP, 4 values a frame, 9014 after the
                outbox) next to MQTT/JSON (1 value a message), same gateway, every value in influxd
+  console      long tasks of the event wall in Debian's Chromium (1,000 open events) idle, during a
+               burst of 300 events in 10 s; baselines: the same burst with a full redraw of the
+               table per event (the old strategy), and a blank page doing 8 ms per event
 
 Options:
   --only a,b   run only these scenarios (${SCENARIOS.join(', ')})
@@ -44,6 +48,8 @@ Options:
                self-time functions (adds ~25 s)
   --out DIR    where to save the JSON (default bench-results)
   --verbose    echo the output of every child process
+  --node-flags "F"  run the gateway child with these node/V8 flags instead of the ones npm start
+               uses (package.json scripts.start), to weigh a flag: e.g. --node-flags "" for none
   --tsx        run the gateway's TypeScript sources through tsx instead of the compiled dist/
                that npm start runs (the bench compiles dist/ first when a source changed)
   --help       this text
@@ -58,16 +64,23 @@ interface Args {
   out: string;
   verbose: boolean;
   tsx: boolean;
+  /** Node/V8 flags for the gateway child; null = the ones `npm start` uses. */
+  nodeFlags: string[] | null;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false };
+  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null };
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i]!;
     if (w === '--quick') a.quick = true;
     else if (w === '--profile') a.profile = true;
     else if (w === '--verbose') a.verbose = true;
     else if (w === '--tsx') a.tsx = true;
+    else if (w === '--node-flags') {
+      const v = argv[++i];
+      if (v === undefined) return '--node-flags needs a value (quote it; "" for none)';
+      a.nodeFlags = v.split(/\s+/).filter(Boolean);
+    }
     else if (w === '--only' || w === '--out') {
       const v = argv[++i];
       if (v === undefined) return `${w} needs a value`;
@@ -95,6 +108,7 @@ interface Results {
   rules?: RulesResult;
   peers?: PeersResult;
   hj212?: Hj212BenchResult;
+  console?: ConsoleBenchResult;
   /** 1-minute load average of the machine as each scenario started: others' work runs beside the bench. */
   loadAverage: Record<string, number>;
   errors: Record<string, string>;
@@ -131,6 +145,13 @@ function ingestReport(ing: IngestResult): string {
   }
   return out;
 }
+
+const CONSOLE_PHASES: Record<string, string> = {
+  idle: 'wall idle (baseline)',
+  patch: 'burst, rows patched (shipped)',
+  redraw: 'burst, full redraw per event (baseline)',
+  synthetic: 'burst, blank page of 8 ms tasks (baseline)',
+};
 
 function report(r: Results): string {
   let out = '';
@@ -216,6 +237,16 @@ function report(r: Results): string {
     );
     out += `HJ 212 CPU per value is ${fmt(h.cpuRatio, 2)}x the MQTT/JSON path's\n`;
   }
+  if (r.console) {
+    const c = r.console;
+    out += table(
+      `Console wall in Chromium: ${fmt(c.seeded)} open events, bursts of ${c.burst} in ${c.burstMs / 1000} s (long task = main thread busy > 50 ms)`,
+      ['phase', 'events', 'rows at end', 'long tasks', 'over 100 ms', 'longest ms', 'blocked %', 'script ms', 'layout ms', 'style ms', 'all tasks ms', 'phase ms', 'load avg'],
+      c.phases.map((p) => [CONSOLE_PHASES[p.phase], p.events, p.rows, p.longTasks, p.over100, p.longestMs, fmt(p.blockedShare * 100, 1), p.scriptMs, p.layoutMs, p.styleMs, p.taskMs, p.durationMs, fmt(p.loadAverage, 2)]),
+    );
+    const patch = c.phases.find((p) => p.phase === 'patch');
+    if (patch) out += table('Console against the target', ['target', 'measured', 'verdict'], [['no task over 100 ms during the burst', `${patch.over100} over 100 ms, longest ${patch.longestMs} ms`, verdict(patch.over100 === 0)]]);
+  }
   out += `\nMachine load average (1 min) as each scenario started: ${Object.entries(r.loadAverage).map(([k, v]) => `${k} ${v}`).join(', ')} (2 cores; other people's work shares them)\n`;
   for (const [k, v] of Object.entries(r.errors)) out += `\n${k} FAILED: ${v}\n`;
   return out;
@@ -251,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
       influxd = await startTestInfluxd('bench');
       log(`influxd ${influxd.server.version} at ${influxd.url} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
     }
-    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, log };
+    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), log };
     for (const s of args.only) {
       results.loadAverage[s] = Math.round(loadavg()[0]! * 100) / 100;
       log(`${s}: machine load average ${results.loadAverage[s]} (2 cores)`);
@@ -262,6 +293,7 @@ async function main(argv: string[]): Promise<number> {
         else if (s === 'connections') results.connections = await runConnections(o, fleet);
         else if (s === 'peers') results.peers = await runPeers(o, fleet);
         else if (s === 'hj212') results.hj212 = await runHj212Bench(o);
+        else if (s === 'console') results.console = await runConsoleBench(o, fleet);
         else results.rules = await runRules(o);
       } catch (err) {
         results.errors[s] = (err as Error).stack ?? String(err);

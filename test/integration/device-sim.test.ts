@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Aedes, type AuthenticateError } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, parseTopic } from '../../gateway/src/ingest/index.js';
+import { decodeMessage } from '../../gateway/src/ingest/index.js';
+import { parseTopic } from '../../gateway/src/protocol/index.js';
 import { parseRegistry, verifySecret, type RegistryFile } from '../../gateway/src/registry/index.js';
 import { generateRegistry, start, type PublishedMessage, type SimStats } from '../../device-sim/src/index.js';
 

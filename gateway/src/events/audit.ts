@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
 // `command`: HJ 212 downlink commands and their answers. `rules`: backtests, their approvals and the reloads they allowed (issue 19).
-export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules', 'command'] as const;
+export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules', 'command', 'sitecode'] as const;
 
 /** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step an inspector's declaration, or an HJ 212 downlink command. */
 export interface AuditEntry {
@@ -50,6 +50,8 @@ export interface AuditFilter {
   recordedSince?: number;
   until?: number;
   site?: string;
+  /** Only rows of these sites (a scoped caller), so a page holds `limit` of its own rows. */
+  sites?: readonly string[];
   event?: string;
   afterSeq?: number;
   limit: number;
@@ -146,6 +148,7 @@ export function createAuditLog(db: StateDb) {
       }
       if (f.until !== undefined) (where.push('at < @until'), (params.until = f.until));
       if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
+      if (f.sites !== undefined) (where.push('site IN (SELECT value FROM json_each(@sites))'), (params.sites = JSON.stringify(f.sites)));
       if (f.event !== undefined) (where.push('event_id = @event'), (params.event = f.event));
       if (f.afterSeq !== undefined) (where.push('seq > @afterSeq'), (params.afterSeq = f.afterSeq));
       const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;

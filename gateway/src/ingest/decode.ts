@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { DeviceRef, Detection, DeviceStatus, Reading } from '../domain/index.js';
 import { METRIC_PATTERN } from '../domain/index.js';
 import { devicePrefix, isChannel, parseTopic, type Channel } from '../protocol/topics.js';
-import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from './payloads.js';
+import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from '../protocol/payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
 import { defaultTimePolicy, eventTime, type TimePolicy } from './event-time.js';
 

@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Decoded, Rejection } from '../ingest/index.js';
-import { jsonDepthExceeds, topicFor } from '../ingest/index.js';
+import { jsonDepthExceeds } from '../ingest/index.js';
+import { topicFor } from '../protocol/topics.js';
 import type { Logger } from '../observability/index.js';
 import { devicePrefix } from '../protocol/topics.js';
 import type { RegisteredDevice } from '../registry/index.js';

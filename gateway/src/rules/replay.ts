@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { decodeMessage, parseTopic } from '../ingest/index.js';
+import { decodeMessage } from '../ingest/index.js';
+import { parseTopic } from '../protocol/topics.js';
 import type { Registry } from '../registry/index.js';
 import type { CompiledRules } from './compile.js';
 import { inputsFor, nextDue, step } from './engine.js';

@@ -1,7 +1,8 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decoded, IngestLimits, Rejection } from '../ingest/index.js';
-import { jsonDepthExceeds, topicFor, type Channel } from '../ingest/index.js';
+import { jsonDepthExceeds } from '../ingest/index.js';
+import { topicFor, type Channel } from '../protocol/topics.js';
 import type { Counter, Logger } from '../observability/index.js';
 import { isChannel } from '../protocol/topics.js';
 import type { RegisteredDevice } from '../registry/index.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, parseTopic, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from '../../../gateway/src/ingest/index.js';
+import { decodeMessage } from '../../../gateway/src/ingest/index.js';
+import { parseTopic, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from '../../../gateway/src/protocol/index.js';
 import { METRICS, type Sector } from '../../../gateway/src/domain/index.js';
 import { createGenerator, type SimMessage } from '../../../device-sim/src/index.js';
 import { localHour } from '../../../device-sim/src/generator.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, parseTopic } from '../../../gateway/src/ingest/index.js';
+import { decodeMessage } from '../../../gateway/src/ingest/index.js';
+import { parseTopic } from '../../../gateway/src/protocol/index.js';
 import { createGenerator, type SimMessage } from '../../../device-sim/src/index.js';
 import { matchesTarget, parseScenario, ScenarioError } from '../../../device-sim/src/scenarios.js';
 

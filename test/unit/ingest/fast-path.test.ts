@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fastTelemetryForTest as fastTelemetry } from '../../../gateway/src/ingest/decode.js';
-import { telemetryPayloadSchema } from '../../../gateway/src/ingest/index.js';
+import { telemetryPayloadSchema } from '../../../gateway/src/protocol/index.js';
 
 const metricName = fc.oneof(fc.constantFrom('gas_lel', 'ch4', 'pm10', 'a', 'x_1'), fc.string({ maxLength: 8 }));
 const value = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(Infinity, -Infinity, NaN, 0, -0), fc.string({ maxLength: 3 }), fc.constant(null), fc.boolean());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTopic } from '../../../gateway/src/ingest/index.js';
+import { parseTopic } from '../../../gateway/src/protocol/index.js';
 
 describe('parseTopic', () => {
   it('reads site, device and channel from a telemetry topic', () => {
