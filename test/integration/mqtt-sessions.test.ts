@@ -72,10 +72,12 @@ describe('persistent sessions across a gateway restart', () => {
     await restart();
     const again = await connectSp(port, device('gas-01'));
     expect(again.sessionPresent).toBe(true);
-    // Its own commands topic is under its prefix: the broker forwards the publish to its subscription.
-    again.c.send(raw.publish({ topic: `${commands('gas-01')}/ping`, payload: 'x', qos: 1, id: 5 }));
+    // A command sent now reaches it through the restored subscription.
+    const sent = await gw.post('/api/devices/gas-01/commands', { name: 'ping', ttl: 60 }, northToken);
+    expect(sent.status).toBeLessThan(300);
     const got = await nextPublish(again.c);
     expect(got.topic).toBe(`${commands('gas-01')}/ping`);
+    again.c.send(raw.puback(got.messageId));
     await bye(again.c);
   });
 
