@@ -150,6 +150,15 @@ describe('device commands over MQTT', () => {
     await d.client.endAsync();
   });
 
+  it('marks a delivered command that gets no reply within its TTL expired', async () => {
+    const d = await device('gas-02');
+    const res = await gw.post('/api/devices/gas-02/commands', { name: 'read', ttl: 1 }, supervisor);
+    const expired = await stateIs(res.body.id, 'expired');
+    expect(expired.transitions.map((t: any) => t.state)).toEqual(['queued', 'delivered', 'expired']);
+    expect(expired.transitions[2].detail).toEqual({ delivered: true });
+    await d.client.endAsync();
+  });
+
   it("closes the connection of a device that publishes on another device's replies topic, and attaches nothing", async () => {
     const target = (await gw.post('/api/devices/gas-02/commands', { name: 'read' }, supervisor)).body;
     const intruder = await gw.connect('gas-01');

@@ -3,7 +3,7 @@
 // transitions patch single rows, and the counts are fetched again at most once a second.
 import { qs } from '../api.js';
 import { clear, errorBox, fmtTime, h, select, SEVERITIES, severityBadge, siteName, stateBadge, STATES } from '../dom.js';
-import { eventMessage, eventTitle, metricValue } from '../format.js';
+import { eventMessage, eventTitle, isFactorMetric, metricLabel, metricValue } from '../format.js';
 import { fmtAgo, fmtNumber, label, t, timeZone } from '../i18n.js';
 
 const PAGE = 100;
@@ -238,7 +238,8 @@ export function renderWall(main, { api, live, sites, failed }) {
         h('div', { class: 'small muted' }, eventMessage(e)),
       ),
       cell('site', siteName(sites, e.site), h('span', { class: 'device' }, ` / ${e.device}`), h('div', { class: 'small muted' }, label('sector', e.sector))),
-      cell('value', metricValue(e.metric, e.value), threshold),
+      // An HJ 212 factor's reading says which factor it is: its code alone (w01018) means nothing to a reader.
+      cell('value', metricValue(e.metric, e.value), threshold, isFactorMetric(e.metric) ? h('div', { class: 'small muted factor' }, metricLabel(e.metric)) : null),
       cell('state', stateBadge(e.state)),
     );
   }
