@@ -77,6 +77,10 @@ describe('a complaint from a phone', () => {
     await signIn(desk, operator);
     await desk.getByText('二号罐区夜间有人吸烟').first().waitFor();
     await desk.screenshot({ path: join(SHOTS, 'scancode-03-wall.png'), fullPage: true });
+    // The event page shows the operator what the sender left, the contact included.
+    await desk.locator('a[href^="#/events/ev-"]').first().click();
+    expect(await desk.locator('#complaint-contact').textContent()).toBe('13900139000');
+    await desk.screenshot({ path: join(SHOTS, 'scancode-03b-event.png'), fullPage: true });
     await desk.close();
   });
 
