@@ -119,7 +119,7 @@ Remote-supervision gateway demo is running.
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around
 its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute;
 the HJ 212 logger's hourly COD average over 100 mg/L raises pollution.hj212-cod-hourly.
-Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events under its own prefix), a
+Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events and snapshot JPEGs under its own prefix), a
 Hikvision camera pushing ISAPI alerts with a JPEG over HTTP (the picture is on the event page),
 and a DTU sending tag/value JSON whose gas reading climbs past 25 %LEL every few minutes.
 Ctrl-C stops.
