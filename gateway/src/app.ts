@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker } from './broker/index.js';
+import { createBroker, SessionStore } from './broker/index.js';
 import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
@@ -29,7 +29,7 @@ import { COMPLAINT_DEVICE, createScanCode, referredRaise } from './scancode/inde
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
-import { createUserStore, loadApiToken } from './users/index.js';
+import { createUserStore, loadApiToken, makeAllSitesExplicit } from './users/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -75,6 +75,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   rulesLog.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
   const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, log('users'));
   const users = createUserStore(db, apiToken);
+  makeAllSitesExplicit(users, log('users'));
   const history = await createHistory(config, dataDir, log('history'));
   const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
@@ -140,6 +141,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     limits,
     pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
+    deviceShareBytes: Math.floor((config.GATEWAY_OUTBOX_MAX_BYTES * config.GATEWAY_OUTBOX_DEVICE_SHARE) / 100),
     overdueLimits,
     translate: profiles.fromMqtt,
     clock,
@@ -155,6 +157,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Sources: the MQTT broker today.
   // One count of failed device logins for MQTT, HTTP push and HJ 212.
   const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
+  // Persistent MQTT sessions live in the state database.
+  const mqttCounters = brokerCounters(metrics);
+  const sessions = new SessionStore(db, {
+    limits: { maxMessages: config.GATEWAY_MQTT_SESSION_MAX_MESSAGES, maxBytes: config.GATEWAY_MQTT_SESSION_MAX_BYTES },
+    onDrop: (_clientId, reason) => mqttCounters.sessionQueueDropped.inc({ reason }),
+  });
   const broker = createBroker({
     backoff: loginBackoff,
     registry: registry.current,
@@ -164,7 +172,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     accountExists: (name) => users.exists(name),
     logger: log('broker'),
-    counters: brokerCounters(metrics),
+    counters: mqttCounters,
+    sessions,
+    maxAccountSessions: config.GATEWAY_MQTT_ACCOUNT_SESSIONS,
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {

@@ -219,6 +219,13 @@ describe('HJ 212 loggers over TCP', () => {
     expect((await gw.post('/api/devices/cod-cmd/commands', { name: 'interval.set', payload: { seconds: 0 } })).status).toBe(400);
     const seen = [JSON.stringify(res.body), JSON.stringify((await gw.api(`/api/commands/${res.body.id}`)).body), JSON.stringify((await gw.api('/api/devices/cod-cmd/commands')).body), JSON.stringify((await gw.api('/api/audit?site=plant-01&limit=500')).body), JSON.stringify((await gw.api('/api/sites')).body), gw.logs.join('')];
     for (const text of seen) expect(text).not.toContain(DOWNLINK_PW);
+    // The logger never answers a command: it expires once its TTL has passed.
+    const silent = (await gw.post('/api/devices/cod-cmd/commands', { name: 'interval.read', ttl: 1 })).body;
+    const expired = await eventually(async () => {
+      const r = (await gw.api(`/api/commands/${silent.id}`)).body;
+      return r.state === 'expired' ? r : undefined;
+    }, 10_000, 'the unanswered downlink command expired');
+    expect(expired.transitions.map((t: any) => t.state)).toEqual(['queued', 'expired']);
   });
 
   it('answers a logger\'s time calibration request (1013) with the gateway\'s time (1012)', async () => {

@@ -40,7 +40,7 @@ beforeAll(async () => {
     'insp-h2': { departments: [HUD] },
   });
   supervisor = (await gw.post('/api/users', { name: 'sup-zhang', role: 'supervisor' })).body.token;
-  viewer = (await gw.post('/api/users', { name: 'view-li', role: 'viewer' })).body.token;
+  viewer = (await gw.post('/api/users', { name: 'view-li', role: 'viewer', sites: ['*'] })).body.token;
 });
 
 afterAll(async () => {
