@@ -4,13 +4,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker } from './broker/index.js';
+import { createBroker, SessionStore } from './broker/index.js';
 import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
 import { createEventStore, createMaintenance, type AppliedTransition, type EventStore, type Maintenance } from './events/index.js';
 import { createSseHub, createWebhooks, parseAllowList } from './fanout/index.js';
-import { createEvidenceStore, evidenceCapWatcher, keepPicture } from './evidence/index.js';
+import { createEvidenceStore, evidenceCapWatcher, keepPicture, type EvidenceStore } from './evidence/index.js';
 import { createHealth } from './health.js';
 import { createHistory, type History } from './history.js';
 import { decodeMessage, defaultIngestLimits, type IngestLimits } from './ingest/index.js';
@@ -29,7 +29,7 @@ import { COMPLAINT_DEVICE, createScanCode, referredRaise } from './scancode/inde
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from './sources/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import { kvGet, kvSet, openStateDb, type Backlog } from './storage/index.js';
-import { createUserStore, loadApiToken } from './users/index.js';
+import { createUserStore, loadApiToken, makeAllSitesExplicit } from './users/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -51,6 +51,8 @@ export interface Gateway {
   readonly history: History;
   /** Profiles, inspections and risk (issue 16). */
   readonly supervision: SupervisionHost;
+  /** Evidence pictures (retention sweeps, for tests and embedding). */
+  readonly evidence: EvidenceStore;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -73,6 +75,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   rulesLog.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
   const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, log('users'));
   const users = createUserStore(db, apiToken);
+  makeAllSitesExplicit(users, log('users'));
   const history = await createHistory(config, dataDir, log('history'));
   const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
@@ -138,6 +141,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     limits,
     pictures: (message, device) => keepPicture(evidence, message, device, pictureLog),
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
+    deviceShareBytes: Math.floor((config.GATEWAY_OUTBOX_MAX_BYTES * config.GATEWAY_OUTBOX_DEVICE_SHARE) / 100),
     overdueLimits,
     translate: profiles.fromMqtt,
     clock,
@@ -153,6 +157,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Sources: the MQTT broker today.
   // One count of failed device logins for MQTT, HTTP push and HJ 212.
   const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
+  // Persistent MQTT sessions live in the state database.
+  const mqttCounters = brokerCounters(metrics);
+  const sessions = new SessionStore(db, {
+    limits: { maxMessages: config.GATEWAY_MQTT_SESSION_MAX_MESSAGES, maxBytes: config.GATEWAY_MQTT_SESSION_MAX_BYTES },
+    onDrop: (_clientId, reason) => mqttCounters.sessionQueueDropped.inc({ reason }),
+  });
   const broker = createBroker({
     backoff: loginBackoff,
     registry: registry.current,
@@ -162,7 +172,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     accountExists: (name) => users.exists(name),
     logger: log('broker'),
-    counters: brokerCounters(metrics),
+    counters: mqttCounters,
+    sessions,
+    maxAccountSessions: config.GATEWAY_MQTT_ACCOUNT_SESSIONS,
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
@@ -199,6 +211,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
     sharedBackoff: loginBackoff,
+    isOpen: pipeline.isOpen,
+    raise: (t) => void pipeline.applySystem(t),
     onReply: (device, packet) => (packet.cn === '1013' ? void hj212Commands.onTimeRequest(device) : hj212Commands.onReply(device, packet)),
   });
   const hj212Commands = createHj212Commands({ send: hj212.send, session: hj212.session, records: deviceCommands.records, clock, timezone: config.GATEWAY_TIMEZONE });
@@ -399,6 +413,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maintenance,
     history,
     supervision,
+    evidence,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -43,6 +43,10 @@ export const configSchema = z.object({
   GATEWAY_MAX_DETECTIONS: positiveInt(10_000).default(100),
   GATEWAY_MAX_JSON_DEPTH: positiveInt(64).default(8),
   GATEWAY_MQTT_CONN_PER_SECOND: z.coerce.number().int().min(0).default(50),
+  // Persistent MQTT sessions (clean session = 0): each session's queue of offline and in-flight messages, and sessions per account.
+  GATEWAY_MQTT_SESSION_MAX_MESSAGES: positiveInt(1_000_000).default(1000),
+  GATEWAY_MQTT_SESSION_MAX_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
+  GATEWAY_MQTT_ACCOUNT_SESSIONS: positiveInt(1000).default(4),
   GATEWAY_LOGIN_FREE_FAILURES: positiveInt(1000).default(5),
   GATEWAY_API_BODY_LIMIT: positiveInt(64 * 1024 * 1024).default(256 * 1024),
   GATEWAY_API_MAX_PAGE: positiveInt(100_000).default(1000),
@@ -94,6 +98,8 @@ export const configSchema = z.object({
   GATEWAY_COMPLAINTS_PER_SITE: positiveInt(100_000).default(60),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
+  // The percentage of the outbox one device may fill; past it that device alone waits.
+  GATEWAY_OUTBOX_DEVICE_SHARE: z.coerce.number({ error: 'must be a percentage 1-100' }).min(1).max(100).default(10),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),
   // Evidence pictures (issue 14): largest picture, total cap, per-sector retention (sector=<days>d,...).
   GATEWAY_EVIDENCE_MAX_BYTES: positiveInt(64 * 1024 * 1024).default(2 * 1024 * 1024),

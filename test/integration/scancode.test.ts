@@ -40,7 +40,7 @@ const complain = (siteCode: string, extra: Record<string, unknown> = {}) => pub(
 beforeAll(async () => {
   gw = await startTestGateway({ GATEWAY_PUBLIC_URL: `${PUBLIC_URL}/`, GATEWAY_COMPLAINTS_PER_ADDRESS: '50', GATEWAY_COMPLAINTS_PER_SITE: '50' }, supervisionRegistry);
   supervisor = (await gw.post('/api/users', { name: 'sup-wang', role: 'supervisor' })).body.token;
-  viewer = (await gw.post('/api/users', { name: 'view-zhao', role: 'viewer' })).body.token;
+  viewer = (await gw.post('/api/users', { name: 'view-zhao', role: 'viewer', sites: ['*'] })).body.token;
   operatorEmb = (await gw.post('/api/users', { name: 'op-emb', role: 'operator', departments: [EMB] })).body.token;
   operatorEeb = (await gw.post('/api/users', { name: 'op-eeb', role: 'operator', departments: [EEB] })).body.token;
   tokens = await createInspectors(gw, { 'insp-e1': { departments: [EMB] }, 'insp-e2': { departments: [EMB] }, 'insp-h1': { departments: [HUD] } });
