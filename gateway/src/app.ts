@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApi, type Api } from './api/index.js';
-import { createBroker } from './broker/index.js';
+import { createBroker, SessionStore } from './broker/index.js';
 import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { Severity } from './domain/index.js';
@@ -157,6 +157,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Sources: the MQTT broker today.
   // One count of failed device logins for MQTT, HTTP push and HJ 212.
   const loginBackoff = createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
+  // Persistent MQTT sessions live in the state database.
+  const mqttCounters = brokerCounters(metrics);
+  const sessions = new SessionStore(db, {
+    limits: { maxMessages: config.GATEWAY_MQTT_SESSION_MAX_MESSAGES, maxBytes: config.GATEWAY_MQTT_SESSION_MAX_BYTES },
+    onDrop: (_clientId, reason) => mqttCounters.sessionQueueDropped.inc({ reason }),
+  });
   const broker = createBroker({
     backoff: loginBackoff,
     registry: registry.current,
@@ -166,7 +172,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     accountExists: (name) => users.exists(name),
     logger: log('broker'),
-    counters: brokerCounters(metrics),
+    counters: mqttCounters,
+    sessions,
+    maxAccountSessions: config.GATEWAY_MQTT_ACCOUNT_SESSIONS,
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
