@@ -12,8 +12,9 @@ import { counter, outcome, rssMiB } from '../helpers/security.js';
 const commands = (device: string) => `sites/hb-chem-001/devices/${device}/commands`;
 
 /**
- * Subscribes a fresh connection of `device` to its own commands and publishes two markers there
- * itself: a retained message is sent on subscribing, so it would arrive before the second marker.
+ * Subscribes a fresh connection of `device` to its own commands and has the gateway send it two
+ * marker commands (only the gateway's own command publishes reach a commands topic): a retained
+ * message is sent on subscribing, so it would arrive before the second marker.
  */
 async function retainedFor(gw: TestGateway, device: string): Promise<string[]> {
   const sub = await gw.connect(device);
@@ -25,8 +26,10 @@ async function retainedFor(gw: TestGateway, device: string): Promise<string[]> {
     }),
   );
   await sub.subscribeAsync(`${commands(device)}/#`, { qos: 1 });
-  await sub.publishAsync(`${commands(device)}/marker-1`, 'm', { qos: 1 });
-  await sub.publishAsync(`${commands(device)}/marker-2`, 'm', { qos: 1 });
+  for (const name of ['marker-1', 'marker-2']) {
+    const sent = await gw.post(`/api/devices/${device}/commands`, { name, ttl: 60 });
+    expect(sent.status, JSON.stringify(sent.body)).toBeLessThan(300);
+  }
   await marker;
   await sub.endAsync();
   return got;
