@@ -317,6 +317,12 @@ export function createBroker(opts: BrokerOptions): Broker {
       verifySecret(password.toString('utf8'), device.entry).then(
         (ok) => {
           if (!ok) return fail('bad_secret', 'bad device secret');
+          // A registry reload while the secret was checked (a rotation) decides: the session would
+          // otherwise open with the old secret after the reload ended the device's sessions.
+          const now = opts.registry().device(device.device);
+          if (now?.entry.secret !== device.entry.secret || now?.entry.secretHash !== device.entry.secretHash || now?.site !== device.site) {
+            return fail('bad_secret', 'the device secret changed during the login');
+          }
           // The client id names the MQTT session; letting a device use another's id would let it take that session over.
           if (client.id !== device.device) {
             return fail('client_id_mismatch', `client id must be the device id "${device.device}"`, IDENTIFIER_REJECTED);
