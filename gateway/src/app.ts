@@ -236,6 +236,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   registry.onChange((added, removed, rekeyed) => {
     pipeline.expect(added);
     for (const id of [...removed, ...rekeyed]) (broker.kick(id), hj212.kick(id));
+    // A removed device's stored MQTT session goes too: nothing may queue for it any more.
+    for (const id of removed) void sessions.forgetSession(id);
   });
 
   // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.

@@ -165,6 +165,16 @@ describe('the console in Chinese on a desktop, with 1,000 events', () => {
     await shot(page, '10-zh-wall-1000');
   });
 
+  it('keeps the wall a table for screen readers though its rows are laid out as grids', async () => {
+    const table = page.getByRole('table');
+    expect(await table.getByRole('columnheader').allTextContents()).toEqual(['级别', '告警时间', '告警', '企业 / 设备', '数值', '状态']);
+    expect(await table.getByRole('row').count()).toBe(101);
+    expect(await table.getByRole('row').nth(1).getByRole('cell').count()).toBe(6);
+    // The columns line up: every row's value cell starts where the header's does.
+    const xs = await js<number[]>(page, `[...document.querySelectorAll('table.events tr')].slice(0, 20).map((r) => Math.round(r.children[4].getBoundingClientRect().left))`);
+    expect(new Set(xs).size).toBe(1);
+  });
+
   it('pages on the server without repeating an event', async () => {
     const total = (await summary()).total;
     await page.getByRole('button', { name: '加载更多' }).click();
@@ -308,6 +318,12 @@ describe('the console in English on a 390 x 844 phone', () => {
       expect(f.width).toBe(390);
       expect(f.scroll).toBeLessThanOrEqual(390);
       expect(f.small).toEqual([]);
+      if (name === 'risk' || name === 'quality') {
+        // Their tables are labelled cards on a phone, not tables that scroll sideways.
+        const tables = await js<Array<{ cards: boolean; unlabelled: number }>>(page, `[...document.querySelectorAll('main table')].map((t) => ({ cards: t.classList.contains('cards'), unlabelled: [...t.querySelectorAll('tbody td')].filter((td) => !td.dataset.label).length }))`);
+        expect(tables.length).toBeGreaterThan(0);
+        expect(tables).toEqual(tables.map(() => ({ cards: true, unlabelled: 0 })));
+      }
       await shot(page, `20-phone-${name}`);
     });
   }
