@@ -160,4 +160,25 @@ describe('HJ 212 sessions after a PW change', () => {
     await b.until(ackFor(f.qn));
     expect(b.closed).toBe(false);
   });
+
+  it('refuses a logger login whose PW check was still running when the PW changed', async () => {
+    // A costly hash (N = 2^15) keeps the check running while the reload lands.
+    const salt = randomBytes(16);
+    const slowHash = `scrypt$32768$${salt.toString('base64')}$${scryptSync('PW-old-0001', salt, 32, { N: 32768, maxmem: 64 * 1024 * 1024 }).toString('base64')}`;
+    const slow: { sites: { devices: Record<string, unknown>[] }[] } = structuredClone(registry);
+    slow.sites[0]!.devices[0] = { id: 'cod-a', protocol: 'hj212', hj212: { mn: 'MNROT0001', passwordHash: slowHash } };
+    gw = await startTestGateway({ INFLUX_URL: '', GATEWAY_HJ212_PORT: '0' }, slow);
+    const rotated = structuredClone(slow);
+    rotated.sites[0]!.devices[0] = { id: 'cod-a', protocol: 'hj212', hj212: { mn: 'MNROT0001', password: 'PW-new-0001' } };
+    const l = await TestLogger.open(gw.hj212Port!);
+    loggers.push(l);
+    const f = dataFrame('MNROT0001', 'PW-old-0001');
+    l.send(f.text);
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(gw.dataDir, 'registry.yaml'), stringify(rotated));
+    expect((await gw.post('/api/registry/reload', {})).status).toBe(200);
+    // 9011 with QnRtn=3 (PW wrong) answers the login; a 9014 would mean the old PW got in.
+    const replies = await l.until((r) => r.some((p) => p.cn === '9011' || p.cn === '9014'));
+    expect(replies.map((p) => `${p.cn} ${p.cp}`)).toEqual([expect.stringMatching(/^9011 .*QnRtn=3/)]);
+  });
 });

@@ -289,6 +289,13 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
     const ok = packet.pw !== undefined && (await verifySecret(packet.pw, { secret: hj.password, secretHash: hj.passwordHash }));
     if (!ok) return refuseLogin(c, packet, 'bad_password', '3', `wrong or missing PW for MN ${packet.mn}`);
     if (c.closed) return false;
+    // A registry reload while the PW was checked (a rotation) decides: the login would otherwise
+    // bind the connection with the old PW after the reload ended the logger's sessions.
+    const now = opts.registry().byMn(packet.mn);
+    const nowHj = now?.entry.protocol === 'hj212' ? now.entry.hj212 : undefined;
+    if (now?.device !== device.device || now.site !== device.site || nowHj?.password !== hj.password || nowHj?.passwordHash !== hj.passwordHash) {
+      return refuseLogin(c, packet, 'bad_password', '3', `the PW of MN ${packet.mn} changed during the login`);
+    }
     backoff.succeeded(c.address);
     shared?.succeeded(c.address);
     c.device = device;
