@@ -368,6 +368,10 @@ Run:
   -q, --quiet               no progress or summary lines
   -h, --help                this text
 
+Commands: every device subscribes to its commands topic and answers (README "Device commands"):
+  a camera's "snapshot" publishes a frame with a JPEG picture now and replies with its SHA-256;
+  a sensor's "read" publishes a reading now and replies with its values; others are refused.
+
 Scenarios (repeatable; composable, applied in the order given):
   --scenario [TARGETS=]NAME[:KEY=VALUE,...]
       TARGETS: comma-separated device ids, site ids or globs (sim-0001-*); without them the

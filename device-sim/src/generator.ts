@@ -59,6 +59,8 @@ export interface SimGenerator extends Iterable<SimMessage> {
   take(n: number): SimMessage[];
   /** A status message of a device, outside the schedule (coming back after an outage, shutting down). */
   status(device: string, online: boolean, at: number): SimMessage;
+  /** The device's reading (telemetry, or a camera frame) now, outside the schedule: a command asked for it. Never malformed. */
+  onDemand(device: string, at: number): SimMessage;
 }
 
 export interface GeneratorConfig {
@@ -150,7 +152,7 @@ export function buildGenerator(cfg: GeneratorConfig): SimGenerator {
     ...(malformed ? { malformed } : {}),
   });
 
-  const reading = (run: DeviceRun, at: number): SimMessage => {
+  const reading = (run: DeviceRun, at: number, onDemand = false): SimMessage => {
     const now = cfg.startTime + at;
     const hour = localHour(now);
     const ts = Math.floor(now) + run.scenarios.skew(at);
@@ -173,7 +175,7 @@ export function buildGenerator(cfg: GeneratorConfig): SimGenerator {
         ...(detections.length > 0 ? { snapshot: `https://snapshots.sim.invalid/${run.dev.site}/${run.dev.device}/${ts}.jpg` } : {}),
       };
     }
-    const broken = run.scenarios.malformed(at);
+    const broken = onDemand ? undefined : run.scenarios.malformed(at);
     if (broken) return message(run, channel, at, malform(broken, channel, payload, run.malformRng), broken);
     return message(run, channel, at, payload);
   };
@@ -235,6 +237,11 @@ export function buildGenerator(cfg: GeneratorConfig): SimGenerator {
       if (!run) throw new Error(`unknown device ${device}`);
       run.onAir = online;
       return message(run, 'status', at, { online });
+    },
+    onDemand(device, at) {
+      const run = byId.get(device);
+      if (!run) throw new Error(`unknown device ${device}`);
+      return reading(run, at, true);
     },
     [Symbol.iterator]: iterate,
   };

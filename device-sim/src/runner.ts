@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topicFor } from '../../gateway/src/protocol/index.js';
+import { commandsFilter, topicFor } from '../../gateway/src/protocol/index.js';
 import type { PublishedMessage, ResolvedOptions } from './args.js';
+import { answerCommand, readCommand } from './commands.js';
 import type { SimDevice, SimGenerator, SimMessage, SimSlot } from './generator.js';
 import { createProgress, type Progress, type SimStats } from './progress.js';
 import type { Recorder } from './record.js';
@@ -68,6 +69,7 @@ export function runLive(ctx: RunContext): SimHandle {
   let failure: Error | undefined;
   let virtualNow = (): number => Date.now();
   let scheduleAt = (): number => 0;
+  const early: Array<() => void> = [];
 
   let resolveDone!: () => void;
   let rejectDone!: (err: Error) => void;
@@ -136,7 +138,22 @@ export function runLive(ctx: RunContext): SimHandle {
         }
         const queued = conn.pending.splice(0);
         for (const m of queued) publish(conn, m);
+        // Commands from supervisors (README "Device commands"); a SUBSCRIBE repeated on reconnect is harmless.
+        client.subscribe(commandsFilter(dev.site, dev.device), { qos: 1 }, (err) => void (err && stats.errors++));
         settle();
+      });
+      client.on('message', (_topic, payload) => {
+        const answer = (): void => {
+          if (conn.client !== client || stopping || !client.connected) return;
+          const cmd = readCommand(payload, virtualNow());
+          if (!cmd) return;
+          const a = answerCommand(cmd, dev, gen!, scheduleAt(), Math.floor(virtualNow()));
+          for (const m of a.messages) publish(conn, m);
+          client.publish(a.reply.topic, JSON.stringify(a.reply.payload), { qos: 1 }, (err) => void (err && stats.errors++));
+        };
+        // A command that comes while the fleet is still connecting is answered once the schedule starts.
+        if (gen) answer();
+        else if (early.length < MAX_PENDING_PER_DEVICE) early.push(answer);
       });
       client.on('reconnect', () => {
         if (conn.client === client && !stopping) stats.reconnects++;
@@ -201,6 +218,7 @@ export function runLive(ctx: RunContext): SimHandle {
     gen = ctx.makeGenerator(virtualStart);
     virtualNow = () => virtualStart + (Date.now() - realStart);
     scheduleAt = () => performance.now() - perfStart;
+    for (const answer of early.splice(0)) answer();
     const interval = 1000 / o.rate;
     let turns = 0;
     let readings = 0;

@@ -3,15 +3,16 @@
 // holds no ingest or event logic: that is in pipeline/ (one accept() path for every
 // source), liveness/, events/ and rules/.
 import type { Api } from './api/index.js';
+import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { AppliedTransition, EventStore, Maintenance } from './events/index.js';
 import { evidenceCapWatcher } from './evidence/index.js';
 import type { History } from './history.js';
 import { registerGauges, type Logger } from './observability/index.js';
-import { historySink, listenerSink, mqttEventSink, sseSink, webhookSink } from './pipeline/index.js';
+import { historySink, listenerSink, mqttEventSink, mqttSource, sseSink, webhookSink } from './pipeline/index.js';
 import { periodic, startComponents, stopComponents, watchFile, type Component } from './runtime/index.js';
 import type { Backlog } from './storage/index.js';
-import { createSupervisionHost, type SupervisionHost } from './supervision-host.js';
+import type { SupervisionHost } from './supervision-host.js';
 import {
   brokerComponent,
   buildBroker,
@@ -22,6 +23,7 @@ import {
   buildPipeline,
   buildProfiles,
   buildState,
+  buildSupervision,
   deviceLoginBackoff,
   hj212Component,
   ingestLimits,
@@ -71,11 +73,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const { profiles, watcher: profilesWatcher } = buildProfiles(config, state, limits, log);
   const pipeline = buildPipeline(config, state, { limits, overdueLimits: overdue, keepPicture: keep, profiles, clock, log });
 
+  // Device commands (commands/): their records, and the replies channel read off the MQTT source.
+  const deviceCommands = createDeviceCommands({ db, audit: events.audit, registry: registry.current, metrics, logger: log('commands'), clock });
+
   // Sources: MQTT, HJ 212 and (on the API's server, below) HTTP push.
   const backoff = deviceLoginBackoff(config);
   const sourceParts = { pipeline, limits, clock, log };
-  const broker = buildBroker(config, state, backoff, sourceParts);
-  const hj212 = buildHj212(config, state, backoff, sourceParts);
+  const broker = buildBroker(config, state, backoff, deviceCommands.withReplies(mqttSource(pipeline, log('mqtt-source'))), log);
+  deviceCommands.attachBroker(broker.aedes);
+  const hj212 = buildHj212(config, state, backoff, deviceCommands.records, sourceParts);
+  deviceCommands.useHj212((device, cmd, by) => hj212.commands.issue(device, cmd, by));
 
   // Every transition goes to these sinks, in this order.
   const listeners = new Set<(a: AppliedTransition) => void>();
@@ -109,19 +116,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     apply: (t) => void (pipeline.applySystem(t) && evidenceLog.warn({ usage: evidence.usage() }, t.message)),
   });
 
-  // Profiles, inspections and risk (issue 16); its events go through the pipeline's sinks.
-  const supervision = createSupervisionHost({
-    ...{ db, audit: events.audit, events, users, history, clock, logger: log('supervision'), rulesDir: state.rulesDir, overdueLimits: overdue },
-    registry: registry.current,
-    rules: () => rules.rules(),
-    riskIntervalMs: config.GATEWAY_RISK_INTERVAL,
-    publicPerMinute: config.GATEWAY_PUBLIC_PER_MINUTE,
-    raise: (t) => pipeline.applySystem(t),
-  });
+  // Profiles, inspections, risk and scan-code supervision (issues 16, 17).
+  const { supervision, scancode } = buildSupervision(config, state, { pipeline, evidence, overdueLimits: overdue, clock, log });
 
   // The API, and the routes of sources that live on its server.
-  const api = await buildHttpApi(config, state, { pipeline, evidence, profiles, supervision, connectedDevices: () => broker.connectedDevices(), tls, clock, log });
+  const api = await buildHttpApi(config, state, { pipeline, evidence, profiles, supervision, scancode, connectedDevices: () => broker.connectedDevices(), tls, clock, log });
   await api.register(hj212.routes);
+  await api.register(commandRoutes({ registry: registry.current, commands: deviceCommands, ...(config.GATEWAY_API_MAX_PAGE ? { maxPage: config.GATEWAY_API_MAX_PAGE } : {}) }));
   await api.register(buildHttpIngest(config, state, backoff, profiles, sourceParts));
 
   // Components, started in this order and stopped in reverse.
@@ -167,6 +168,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       pipeline.tick(now);
       watchEvidence(now);
     }, runtimeLog),
+    // Commands past their TTL are marked expired (a queued one is never sent after it).
+    periodic('command-expiry', 1000, () => void deviceCommands.sweep(), log('commands')),
     // Retention: pictures past their sector's retention and held by no open event are removed.
     periodic('evidence-sweep', 3_600_000, () => void evidence.sweep().catch((err) => evidenceLog.error({ err }, 'evidence sweep failed')), runtimeLog),
     // Devices in the registry start their offline clock at start; stopping ends waits for outbox room.

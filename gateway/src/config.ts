@@ -81,6 +81,17 @@ export const configSchema = z.object({
   // Issue 16: how often every site's risk score is recomputed, and what /public/ allows one address.
   GATEWAY_RISK_INTERVAL: duration.default(5 * 60_000),
   GATEWAY_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  // Issue 17: the address phones reach the gateway at, printed in every site's QR code
+  // (unset: the address the console was opened at). Complaints one address / one site may send per hour.
+  GATEWAY_PUBLIC_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://gateway.example.gov.cn' })
+      .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment: codes are appended as /s/<code>')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  GATEWAY_COMPLAINTS_PER_ADDRESS: positiveInt(100_000).default(10),
+  GATEWAY_COMPLAINTS_PER_SITE: positiveInt(100_000).default(60),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),

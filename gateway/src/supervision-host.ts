@@ -110,6 +110,11 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
     profiles,
     inspections,
     risk: riskService,
+    /** A site's name, sector and responsible departments (its profile), for the site-code page and complaints. */
+    site(id: string) {
+      const entry = deps.registry().site(id);
+      return entry ? { id: entry.id, name: entry.name, sector: entry.sector, departments: profiles.of(entry).departments } : undefined;
+    },
     /** Scores every site now (also done every GATEWAY_RISK_INTERVAL); a pass already running is waited for, then a fresh one runs. */
     async evaluateRisk() {
       await running;

@@ -8,6 +8,7 @@ import { ackFor, TestLogger } from '../helpers/hj212-logger.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
 
 // HJ 212 loggers over real TCP into a real gateway writing to a real influxd.
+const DOWNLINK_PW = 'DL-pw-7781';
 const hj = (id: string, mn: string, crc: CrcMode = 'hj212') => ({ id, protocol: 'hj212', hj212: { mn, password: `PW-${mn}`, crc } });
 const registry = {
   sites: [
@@ -15,7 +16,7 @@ const registry = {
       id: 'plant-01',
       name: 'Example wastewater plant',
       sector: 'pollution_source',
-      devices: [hj('cod-rt', 'MNRT0001'), hj('cod-hour', 'MNHR0001'), hj('cod-mb', 'MNMB0001', 'modbus'), hj('cod-bad', 'MNBD0001'), hj('cod-dur', 'MNDU0001'), hj('cod-cmd', 'MNCM0001')],
+      devices: [hj('cod-rt', 'MNRT0001'), hj('cod-hour', 'MNHR0001'), hj('cod-mb', 'MNMB0001', 'modbus'), hj('cod-bad', 'MNBD0001'), hj('cod-dur', 'MNDU0001'), { ...hj('cod-cmd', 'MNCM0001'), hj212: { ...hj('cod-cmd', 'MNCM0001').hj212, downlinkPassword: DOWNLINK_PW } }],
     },
   ],
 };
@@ -153,8 +154,12 @@ describe('HJ 212 loggers over TCP', () => {
       return r.body.state === 'done' ? r.body : undefined;
     }, 10_000, 'the command done');
     expect(done).toMatchObject({ qnRtn: '1', exeRtn: '1', by: 'admin' });
+    // The same command is a device command record: QnRtn=1 delivered, ExeRtn=1 replied, each step audited.
+    const record = (await gw.api(`/api/commands/${res.body.commandId}`)).body;
+    expect(record).toMatchObject({ device: 'cod-cmd', name: 'time.set', transport: 'hj212', ref: cmd!.qn, state: 'replied', reply: { status: 'ok' } });
+    expect(record.transitions.map((t: any) => t.state)).toEqual(['queued', 'delivered', 'replied']);
     const audit = (await gw.api('/api/audit?site=plant-01')).body.records.filter((r: any) => r.kind === 'command');
-    expect(audit.map((r: any) => r.type)).toEqual(['hj212.command.sent', 'hj212.command.qnrtn', 'hj212.command.exertn']);
+    expect(audit.map((r: any) => r.type)).toEqual(['command.queued', 'command.delivered', 'command.replied']);
     // time.read: the logger answers 1011 with its clock, which the command keeps.
     const read = (await gw.post('/api/devices/cod-cmd/hj212/commands', { command: 'time.read' })).body;
     await l.until((r) => r.some((p) => p.cn === '1011' && p.qn === read.qn));
@@ -164,6 +169,25 @@ describe('HJ 212 loggers over TCP', () => {
       return r.body.data?.SystemTime ? r.body : undefined;
     }, 10_000, 'the logger time');
     expect(got.data).toEqual({ SystemTime: '20261201120000' });
+    expect((await gw.api(`/api/commands/${read.commandId}`)).body).toMatchObject({ state: 'replied', reply: { result: { SystemTime: '20261201120000' } } });
+  });
+
+  it('sends the downlink through POST /api/devices/:id/commands too, with the downlinkPassword in the frame and nowhere in the API or logs', async () => {
+    const l = await open();
+    const login = dataFrame('MNCM0001', '2011', `DataTime=${dataTime(Date.now())};w01018-Rtd=10`);
+    l.send(login.text);
+    await l.until(ackFor(login.qn));
+    const res = await gw.post('/api/devices/cod-cmd/commands', { name: 'interval.set', payload: { seconds: 30 }, ttl: 30 });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ transport: 'hj212', name: 'interval.set', payload: { seconds: 30 }, state: 'queued' });
+    expect(res.body.expiresAt - res.body.issuedAt).toBe(30_000);
+    const [sent] = (await l.until((r) => r.some((p) => p.cn === '1062'))).filter((p) => p.cn === '1062');
+    expect(sent!.qn).toBe(res.body.ref);
+    expect(sent!.pw).toBe(DOWNLINK_PW);
+    expect(sent!.cp).toBe('RtdInterval=30');
+    expect((await gw.post('/api/devices/cod-cmd/commands', { name: 'interval.set', payload: { seconds: 0 } })).status).toBe(400);
+    const seen = [JSON.stringify(res.body), JSON.stringify((await gw.api(`/api/commands/${res.body.id}`)).body), JSON.stringify((await gw.api('/api/devices/cod-cmd/commands')).body), JSON.stringify((await gw.api('/api/audit?site=plant-01&limit=500')).body), JSON.stringify((await gw.api('/api/sites')).body), gw.logs.join('')];
+    for (const text of seen) expect(text).not.toContain(DOWNLINK_PW);
   });
 
   it('answers a logger\'s time calibration request (1013) with the gateway\'s time (1012)', async () => {

@@ -23,6 +23,8 @@ interface Step {
   method?: string;
   path: string;
   body?: unknown;
+  /** A non-JSON body (a picture's bytes) with its content type, instead of `body`. */
+  bytes?: { type: string; data: Buffer };
   /** Whose token (a key of `made`); the admin's when absent. */
   as?: string;
   /** The status this call must give. */
@@ -67,6 +69,10 @@ beforeAll(async () => {
   const qn = formatLocalTime(Date.now(), 'Asia/Shanghai', true);
   logger.send(frame(formatPacket({ qn, st: '32', cn: '2011', pw: `PW-${MN}`, mn: MN, flag: { value: 5, ack: true, split: false, versionBits: 1, version: '2017' }, cp: `DataTime=${formatLocalTime(Date.now(), 'Asia/Shanghai')};w01018-Rtd=10` })));
   await logger.until(ackFor(qn));
+  // A complaint through the site's code (public, not in the document), for GET /api/events/{id}/complaint.
+  const siteCode = (await gw.api('/api/sites/hb-chem-001/code')).body.code;
+  expect((await gw.post('/public/complaints', { siteCode, category: 'safety', description: '罐区有异味，疑似泄漏' }, null)).status).toBe(201);
+  made.complaint = (await gw.api('/api/events?site=hb-chem-001&limit=50')).body.events.find((e: Json) => e.item === 'COMPLAINT').id;
   doc = (await gw.api('/api/openapi.json', { token: null })).body;
 }, 60_000);
 
@@ -165,10 +171,35 @@ function steps(m: Made): Array<() => Step> {
       body: { startedAt: now - 3_600_000, endedAt: now, items: [{ item: 'HC-01', outcome: 'compliant' }, { item: 'HC-02', outcome: 'rectification_ordered', deadline: now + 86_400_000, note: '2号探头校准过期' }] },
       status: 201,
     }),
+    // Issue 17: site code and QR, check-in, pictures, the rest of the items, finish.
+    () => ({ op: 'GET /api/sites/{id}/code', path: '/api/sites/hb-chem-001/code', status: 200, keep: (b, k) => (k.siteCode = b.code) }),
+    () => ({ op: 'GET /api/sites/{id}/qr.svg', path: '/api/sites/hb-chem-001/qr.svg', status: 200 }),
+    () => ({ op: 'GET /api/sites/{id}/qr.png', path: '/api/sites/hb-chem-001/qr.png?size=256', status: 200 }),
+    () => ({ op: 'POST /api/sites/{id}/code/rotate', method: 'POST', path: '/api/sites/hb-chem-001/code/rotate', body: { note: 'poster reprinted' }, status: 200, keep: (b, k) => (k.siteCode = b.code) }),
+    () => ({ op: 'GET /api/site-codes/{code}', path: `/api/site-codes/${m.siteCode}`, status: 200 }),
+    () => ({ op: 'GET /api/site-codes/{code}', path: `/api/site-codes/${'a'.repeat(32)}`, status: 404 }),
+    () => ({ op: 'GET /api/events/{id}/complaint', path: `/api/events/${m.complaint}/complaint`, status: 200 }),
+    () => ({ op: 'GET /api/inspections/visits/mine', path: '/api/inspections/visits/mine', as: m.inspector, status: 200, keep: (b, k) => (k.items = JSON.stringify(b.visits.find((v: Json) => v.site === 'hb-chem-001').items)) }),
+    () => ({ op: 'POST /api/inspections/plans/{id}/visits/{site}/check-in', method: 'POST', path: `${plan()}/visits/hb-chem-001/check-in`, as: m.inspector, body: { siteCode: m.siteCode, location: { latitude: 30.6, longitude: 114.3 } }, status: 201 }),
+    () => ({ op: 'POST /api/inspections/plans/{id}/visits/{site}/pictures', method: 'POST', path: `${plan()}/visits/hb-chem-001/pictures`, as: m.inspector, bytes: { type: 'image/jpeg', data: makeJpeg(21) }, status: 201 }),
+    () => ({
+      op: 'POST /api/inspections/plans/{id}/visits/{site}/records',
+      method: 'POST',
+      path: `${plan()}/visits/hb-chem-001/records`,
+      as: m.inspector,
+      body: { endedAt: Date.now(), items: (JSON.parse(m.items ?? '[]') as string[]).filter((i) => i !== 'HC-01' && i !== 'HC-02').map((item) => ({ item, outcome: 'compliant' })) },
+      status: 201,
+    }),
+    () => ({ op: 'POST /api/inspections/plans/{id}/visits/{site}/finish', method: 'POST', path: `${plan()}/visits/hb-chem-001/finish`, as: m.inspector, body: {}, status: 200 }),
+    () => ({ op: 'GET /api/inspections/plans/{id}/steps', path: `${plan()}/steps`, status: 200 }),
     () => ({ op: 'POST /api/inspections/plans/{id}/visits/{site}/items/{item}/rectified', method: 'POST', path: `${plan()}/visits/hb-chem-001/items/HC-02/rectified`, as: m.inspector, body: { note: '探头已校准' }, status: 200 }),
     () => ({ op: 'POST /api/devices/{id}/hj212/commands', method: 'POST', path: '/api/devices/cod-cmd/hj212/commands', body: { command: 'time.read' }, status: 202, keep: (b, k) => (k.qn = b.qn) }),
     () => ({ op: 'GET /api/devices/{id}/hj212/commands/{qn}', path: `/api/devices/cod-cmd/hj212/commands/${m.qn}`, status: 200 }),
     () => ({ op: 'GET /api/hj212/factors', path: '/api/hj212/factors', status: 200 }),
+    () => ({ op: 'POST /api/devices/{id}/commands', method: 'POST', path: '/api/devices/gas-01/commands', body: { name: 'read', ttl: 60 }, status: 202, keep: (b, k) => (k.command = b.id) }),
+    () => ({ op: 'POST /api/devices/{id}/commands', method: 'POST', path: '/api/devices/gas-01/commands', body: { name: 'a/b' }, status: 400 }),
+    () => ({ op: 'GET /api/devices/{id}/commands', path: '/api/devices/gas-01/commands?limit=10', status: 200 }),
+    () => ({ op: 'GET /api/commands/{id}', path: `/api/commands/${m.command}`, status: 200 }),
     () => ({ op: 'GET /api/payload-profiles', path: '/api/payload-profiles', status: 200 }),
     () => ({ op: 'POST /api/payload-profiles/reload', method: 'POST', path: '/api/payload-profiles/reload', status: 200 }),
     () => ({ op: 'POST /api/rules/backtest', method: 'POST', path: '/api/rules/backtest', body: { from: now - 120_000, to: Date.now() + 1000 }, status: 202, keep: (b, k) => (k.backtest = b.id) }),
@@ -245,8 +276,8 @@ describe('the OpenAPI document', () => {
       const token = step.as ? (made[step.as] ?? 'not-a-token-of-this-gateway') : TEST_TOKEN;
       const res = await fetch(`${gw.httpUrl}${step.path}`, {
         method: step.method ?? 'GET',
-        headers: { authorization: `Bearer ${token}`, ...(step.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: step.body === undefined ? undefined : JSON.stringify(step.body),
+        headers: { authorization: `Bearer ${token}`, ...(step.bytes ? { 'content-type': step.bytes.type } : step.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: step.bytes ? step.bytes.data : step.body === undefined ? undefined : JSON.stringify(step.body),
         signal: AbortSignal.timeout(10_000),
       });
       const [method, path] = step.op.split(' ') as [string, string];

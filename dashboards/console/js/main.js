@@ -7,6 +7,7 @@ import { eventTitle, setMetricUnits, setRuleTitles } from './format.js';
 import { createLiveEvents } from './live.js';
 import { createSiteDirectory } from './sites.js';
 import { renderCharts } from './views/charts.js';
+import { renderDeviceCommands } from './views/commands.js';
 import { renderEvent } from './views/event.js';
 import { renderQuality } from './views/quality.js';
 import { renderRisk, renderSiteRisk } from './views/risk.js';
@@ -14,11 +15,14 @@ import { renderSite } from './views/site.js';
 import { renderSites } from './views/sites.js';
 import { renderUsers } from './views/users.js';
 import { renderWall } from './views/wall.js';
+import { renderPoster } from './views/poster.js';
+import { renderScan, renderVisit, renderVisits } from './views/visit.js';
 
 const TOKEN_KEY = 'gw.console.token';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const navUsers = document.getElementById('nav-users');
+const navVisits = document.getElementById('nav-visits');
 const who = document.getElementById('who');
 const live = document.getElementById('live');
 const flash = document.getElementById('flash');
@@ -39,11 +43,17 @@ const ROUTES = [
   [/^#\/events\/([\w-]+)$/, (ctx, m) => renderEvent(main, ctx, m[1])],
   [/^#\/sites$/, (ctx) => renderSites(main, ctx)],
   [/^#\/sites\/([\w.-]+)$/, (ctx, m) => renderSite(main, ctx, m[1])],
+  [/^#\/devices\/([\w.-]+)\/commands$/, (ctx, m) => renderDeviceCommands(main, ctx, m[1])],
   [/^#\/charts$/, (ctx, _m, query) => renderCharts(main, ctx, query)],
   [/^#\/users$/, (ctx) => renderUsers(main, ctx)],
   [/^#\/risk$/, (ctx) => renderRisk(main, ctx)],
   [/^#\/quality$/, (ctx, _m, query) => renderQuality(main, ctx, query)],
   [/^#\/risk\/([\w.-]+)$/, (ctx, m) => renderSiteRisk(main, ctx, m[1])],
+  // Issue 17: a site's QR poster, and the inspector's phone on a visit.
+  [/^#\/sites\/([\w.-]+)\/poster$/, (ctx, m) => renderPoster(main, ctx, m[1])],
+  [/^#\/scan\/([A-Za-z0-9_-]+)$/, (ctx, m) => renderScan(main, ctx, m[1])],
+  [/^#\/visits$/, (ctx) => renderVisits(main, ctx)],
+  [/^#\/visit\/(plan-[\w-]+)\/([\w.-]+)$/, (ctx, m) => renderVisit(main, ctx, m[1], m[2])],
 ];
 
 /** Static text marked data-i18n in index.html. */
@@ -195,6 +205,7 @@ async function start(token) {
   session = { api, me, live: liveEvents, sites };
   nav.hidden = false;
   navUsers.hidden = me.role !== 'admin';
+  navVisits.hidden = me.role !== 'inspector';
   signOutButton.hidden = false;
   translateStatic();
   route();

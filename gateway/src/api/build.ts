@@ -26,6 +26,10 @@ import { inspectionRoutes, type InspectionRouteDeps } from './routes/inspections
 import { profileRoutes, type ProfileRouteDeps } from './routes/profiles.js';
 import { publicRoutes, type PublicRouteDeps } from './routes/public.js';
 import { riskRoutes, type RiskRouteDeps } from './routes/risk.js';
+import { scanCodeRoutes, type ScanCodeRouteDeps } from './routes/scancode.js';
+import { scanPublicRoutes, type ScanPublicRouteDeps } from './routes/scan-public.js';
+import { visitRoutes, type VisitRouteDeps } from './routes/visits.js';
+import type { ScanCodeApi } from './scancode-deps.js';
 import type { SupervisionApi } from './supervision-deps.js';
 
 /** What the server itself reads, beside its route groups. */
@@ -40,6 +44,8 @@ export interface ServerDeps {
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
   /** Risk, inspections, profiles and the public pages (issue 16); without it those routes are absent. */
   supervision?: SupervisionApi;
+  /** Site codes, QR, complaints, check-in and confirmation (issue 17); needs `supervision`. */
+  scancode?: ScanCodeApi;
 }
 
 /** Everything the API reads: the server's own needs plus each route group's. */
@@ -47,7 +53,8 @@ export type ApiDeps = ServerDeps &
   HealthRouteDeps & SiteRouteDeps & RegistryRouteDeps & StreamRouteDeps & ExportRouteDeps & EventRouteDeps &
   ReadingRouteDeps & AuditRouteDeps & MaintenanceRouteDeps & WebhookRouteDeps & UserRouteDeps & RuleRouteDeps &
   AlarmQualityRouteDeps & BacktestRouteDeps & EvidenceRouteDeps & PayloadProfileRouteDeps & VocabularyRouteDeps &
-  ConsoleRouteDeps & ProfileRouteDeps & InspectionRouteDeps & RiskRouteDeps & PublicRouteDeps;
+  ConsoleRouteDeps & ProfileRouteDeps & InspectionRouteDeps & RiskRouteDeps & PublicRouteDeps &
+  ScanCodeRouteDeps & VisitRouteDeps & ScanPublicRouteDeps;
 
 /** The API's version in the OpenAPI document: the package's. */
 const API_VERSION = '0.1.0';
@@ -89,6 +96,8 @@ export async function buildApi(deps: ApiDeps) {
   await installOpenApiRoutes(app);
   const sup = deps.supervision;
   if (sup) for (const routes of [profileRoutes, inspectionRoutes, riskRoutes, publicRoutes]) await app.register(routes(deps, sup));
+  const scan = deps.scancode;
+  if (sup && scan) for (const routes of [scanCodeRoutes, visitRoutes, scanPublicRoutes]) await app.register(routes(deps, sup, scan));
   return app;
 }
 

@@ -11,6 +11,7 @@ export const ERRORS = {
   GW_BAD_REQUEST: { status: 400, message: 'bad request' },
   GW_BAD_CURSOR: { status: 400, message: 'bad page cursor' },
   GW_CONFLICT: { status: 409, message: 'conflict' },
+  GW_GONE: { status: 410, message: 'this no longer exists' },
   GW_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
   GW_RATE_LIMITED: { status: 429, message: 'too many requests' },

@@ -4,3 +4,4 @@ export { ApiError, ERRORS, type ErrorCode } from './errors.js';
 export { ruleFacts } from './deps.js';
 export type { RuleFacts, EvidenceLookup, DeviceLiveState, ReadingsSource, ReadingsQuery, ReadingPoint, HealthReport, EventActions, RulesView, RegistryReload, ReadyReport, RuleLevel } from './deps.js';
 export type { SupervisionApi } from './supervision-deps.js';
+export type { ScanCodeApi } from './scancode-deps.js';

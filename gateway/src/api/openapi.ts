@@ -28,6 +28,8 @@ const TEXT_RESPONSES: Record<string, object> = {
   '/api/events/stream': text('Server-Sent Events: one `transition` event per change, with `id` for Last-Event-ID', 'text/event-stream'),
   '/api/events/export': text('The events as CSV (format=csv) or NDJSON (format=ndjson)', 'text/csv', 'application/x-ndjson'),
   '/metrics': text('Prometheus text exposition format', 'text/plain'),
+  '/api/sites/:id/qr.svg': text('The QR code of the site page URL as SVG', 'image/svg+xml'),
+  '/api/sites/:id/qr.png': { 200: { description: 'The QR code of the site page URL as PNG', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } } },
   '/api/evidence/:sha256': { 200: { description: 'The picture as stored', content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } }, 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } } },
 };
 

@@ -2,16 +2,16 @@ import type { PlanExport } from '../inspections/index.js';
 
 // Server-rendered pages for "一公开": Chinese first, English beside it, no script at all.
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const DEPARTMENTS: Record<string, string> = {
+export const DEPARTMENTS: Record<string, string> = {
   'Emergency Management Bureau': '应急管理局',
   'Mine Safety Administration': '矿山安全监察局',
   'Housing and Urban-Rural Development Bureau': '住房和城乡建设局',
   'Ecology and Environment Bureau': '生态环境局',
   'Market Supervision Administration': '市场监督管理局',
 };
-const SECTORS: Record<string, string> = {
+export const SECTORS: Record<string, string> = {
   hazardous_chemicals: '危险化学品',
   mining: '矿山',
   construction: '建筑施工',
@@ -20,7 +20,7 @@ const SECTORS: Record<string, string> = {
   fireworks: '烟花爆竹',
   other: '其他',
 };
-const CONCLUSIONS: Record<string, string> = { compliant: '未发现问题 / compliant', non_compliant: '发现问题 / non-compliant', rectification_ordered: '责令整改 / rectification ordered' };
+export const CONCLUSIONS: Record<string, string> = { compliant: '未发现问题 / compliant', non_compliant: '发现问题 / non-compliant', rectification_ordered: '责令整改 / rectification ordered' };
 const dept = (d: string) => `${esc(DEPARTMENTS[d] ?? d)}${DEPARTMENTS[d] ? ` <span class="en">${esc(d)}</span>` : ''}`;
 const sector = (s: string) => esc(SECTORS[s] ?? s);
 
@@ -82,7 +82,7 @@ export function planHtml(e: PlanExport): string {
       const r = results.get(v.site);
       return `<tr><td>${esc(s?.name ?? v.site)} <span class="en">${esc(v.site)}</span></td><td>${sector(s?.sector ?? '')}</td><td>${esc(v.creditGrade)} / ${esc(v.riskLevel)}</td>
 <td>${v.departments.map((d) => `${dept(d.department)}${d.reason === 'key_supervision' ? '（重点监管 / key supervision）' : ''}`).join('<br>')}</td><td>${esc(v.items.join('、'))}</td>
-<td class="mono">${esc(v.inspectors.join(', '))}</td><td>${r ? `${esc(CONCLUSIONS[r.conclusion] ?? r.conclusion)}<br>${esc(r.inspectedOn)}` : '待检查 / pending'}</td></tr>`;
+<td class="mono">${esc(v.inspectors.join(', '))}</td><td>${r ? `${esc(CONCLUSIONS[r.conclusion] ?? r.conclusion)}<br>${esc(r.inspectedOn)}${confirmationHtml(r.confirmation)}` : '待检查 / pending'}</td></tr>`;
     })
     .join('\n');
   return page(
@@ -103,6 +103,13 @@ export function planHtml(e: PlanExport): string {
 <table id="visits"><thead><tr><th>企业 / Enterprise</th><th>行业 / Sector</th><th>信用 / 风险</th><th>部门 / Departments</th><th>检查事项 / Items</th><th>执法人员 / Inspectors</th><th>结果 / Result</th></tr></thead>
 <tbody>${visits || '<tr><td colspan="7">抽取后公布 / published after the draw</td></tr>'}</tbody></table>`,
   );
+}
+
+/** The enterprise's confirmation of a visit (issue 17), as the plan's policy publishes it. */
+export function confirmationHtml(c: { confirmedOn: string; rating?: number } | undefined): string {
+  if (!c) return '';
+  const stars = c.rating === undefined ? '' : ` <span class="rating" title="${c.rating}/5">${'★'.repeat(c.rating)}${'☆'.repeat(5 - c.rating)}</span>`;
+  return `<br><span class="confirmed">企业已确认 / confirmed by the enterprise ${esc(c.confirmedOn)}${stars}</span>`;
 }
 
 function rate(r: number | { ratio: number } | { perYear: number }): string {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
 
 // `command`: HJ 212 downlink commands and their answers. `rules`: backtests, their approvals and the reloads they allowed (issue 19).
-export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules', 'command'] as const;
+export const AUDIT_KINDS = ['transition', 'maintenance', 'profile', 'inspection', 'user', 'rules', 'command', 'sitecode'] as const;
 
 /** The content of one audit row: an event transition, a maintenance-window change, or (issue 16) a site profile change, an inspection plan step an inspector's declaration, or an HJ 212 downlink command. */
 export interface AuditEntry {

@@ -1,8 +1,10 @@
 // Downlink: commands a supervisor sends to a connected logger, and their tracking. Each command
 // gets a QN; the logger's 9011 (QnRtn), 9012 (ExeRtn) and data replies (1011 SystemTime, 1061
-// RtdInterval) with that QN update it, and every step goes into the audit trail.
+// RtdInterval) with that QN update it. Every command is also a device command record (commands/):
+// QnRtn=1 is `delivered`, another QnRtn `refused`, ExeRtn=1 or the data answer `replied`, another
+// ExeRtn `failed`, no answer within the TTL `expired`; those records write the audit trail.
 import { z } from 'zod';
-import type { AuditEntry } from '../events/index.js';
+import { CommandRefused, type CommandRecord, type CommandRecords } from '../commands/index.js';
 import type { RegisteredDevice } from '../registry/index.js';
 import type { CrcMode } from './crc.js';
 import { parseCp } from './cp.js';
@@ -39,6 +41,8 @@ export const commandStatusSchema = z.object({
   command: z.string(),
   cn: z.string(),
   state: z.enum(['sent', 'accepted', 'rejected', 'done', 'failed', 'timeout']),
+  /** The device command record (GET /api/commands/:id) this downlink command reports through. */
+  commandId: z.string(),
   qnRtn: z.string().nullable(),
   exeRtn: z.string().nullable(),
   /** Values the logger returned (SystemTime, RtdInterval...). */
@@ -53,7 +57,8 @@ export interface Hj212CommandsOptions {
   /** Sends a frame to the device's connection; false when it is not connected. */
   send(deviceId: string, text: string): boolean;
   session(deviceId: string): { mode: CrcMode; mn: string; st?: string } | undefined;
-  audit(entry: AuditEntry): void;
+  /** The device command records (state, reply, audit trail). */
+  records: CommandRecords;
   clock: () => number;
   timezone: string;
   /** A command without an answer in this long is marked `timeout`. */
@@ -72,11 +77,8 @@ export class CommandError extends Error {
 export function createHj212Commands(opts: Hj212CommandsOptions) {
   const byQn = new Map<string, CommandStatus>();
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const { records } = opts;
   let last = 0;
-
-  function audit(device: RegisteredDevice | { site: string; device: string }, type: string, actor: string, c: CommandStatus, detail: Record<string, unknown>) {
-    opts.audit({ kind: 'command', eventId: null, windowId: null, site: device.site, device: device.device, type, at: opts.clock(), actor, note: null, severity: null, value: null, detail: { qn: c.qn, cn: c.cn, command: c.command, ...detail } });
-  }
 
   /** A QN not used before on this gateway (millisecond local time, bumped on a collision). */
   function newQn(): string {
@@ -85,26 +87,48 @@ export function createHj212Commands(opts: Hj212CommandsOptions) {
     return formatLocalTime(t, opts.timezone, true);
   }
 
+  /** The record of a reply's QN: from memory, or from the state database after a restart. */
+  function recordOf(device: RegisteredDevice, qn: string, c: CommandStatus | undefined): string | undefined {
+    return c?.commandId ?? records.byRef(device.device, qn)?.id;
+  }
+
+  function send(device: RegisteredDevice, cmd: Hj212Command, by: string, ttlMs = timeoutMs): { status: CommandStatus; record: CommandRecord } {
+    const hj = device.entry.hj212;
+    if (device.entry.protocol !== 'hj212' || !hj) throw new CommandError('not_hj212', `device ${device.device} is not an HJ 212 logger`);
+    const session = opts.session(device.device);
+    if (!session) throw new CommandError('not_connected', `HJ 212 logger ${device.device} is not connected`);
+    const cn = CN[cmd.command];
+    let cp = '';
+    if (cmd.command === 'time.set') cp = `SystemTime=${formatLocalTime(cmd.time ? Date.parse(cmd.time) : opts.clock(), hj.timezone ?? opts.timezone)}`;
+    if (cmd.command === 'interval.set') cp = `RtdInterval=${cmd.seconds}`;
+    const qn = newQn();
+    // The login PW is known only as its hash; a logger that wants a PW in downlink frames gets
+    // the registry's separate downlinkPassword. The frame is never logged or returned.
+    const pw = hj.downlinkPassword !== undefined ? { pw: hj.downlinkPassword } : {};
+    const text = frame(formatPacket({ qn, st: session.st ?? '32', cn, ...pw, mn: session.mn, flag: { value: encodeFlag({ ack: true }), ack: true, split: false, versionBits: 1, version: '2017' }, cp }), session.mode);
+    if (!opts.send(device.device, text)) throw new CommandError('not_connected', `HJ 212 logger ${device.device} is not connected`);
+    const now = opts.clock();
+    const { command, ...payload } = cmd;
+    const record = records.create({ site: device.site, device: device.device, name: command, payload, transport: 'hj212', ref: qn, by, issuedAt: now, expiresAt: now + ttlMs, detail: { cn, ...(cp ? { cp } : {}) } });
+    const status: CommandStatus = { qn, device: device.device, command: cmd.command, cn, state: 'sent', commandId: record.id, qnRtn: null, exeRtn: null, data: {}, sentAt: now, updatedAt: now, by };
+    byQn.set(qn, status);
+    if (byQn.size > 10_000) byQn.delete(byQn.keys().next().value!);
+    return { status: { ...status }, record };
+  }
+
   return {
-    send(device: RegisteredDevice, cmd: Hj212Command, by: string): CommandStatus {
-      const hj = device.entry.hj212;
-      if (device.entry.protocol !== 'hj212' || !hj) throw new CommandError('not_hj212', `device ${device.device} is not an HJ 212 logger`);
-      const session = opts.session(device.device);
-      if (!session) throw new CommandError('not_connected', `HJ 212 logger ${device.device} is not connected`);
-      const cn = CN[cmd.command];
-      let cp = '';
-      if (cmd.command === 'time.set') cp = `SystemTime=${formatLocalTime(cmd.time ? Date.parse(cmd.time) : opts.clock(), hj.timezone ?? opts.timezone)}`;
-      if (cmd.command === 'interval.set') cp = `RtdInterval=${cmd.seconds}`;
-      const qn = newQn();
-      // The logger's PW is not known to the gateway (only its hash); commands carry the MN.
-      const text = frame(formatPacket({ qn, st: session.st ?? '32', cn, mn: session.mn, flag: { value: encodeFlag({ ack: true }), ack: true, split: false, versionBits: 1, version: '2017' }, cp }), session.mode);
-      const now = opts.clock();
-      const status: CommandStatus = { qn, device: device.device, command: cmd.command, cn, state: 'sent', qnRtn: null, exeRtn: null, data: {}, sentAt: now, updatedAt: now, by };
-      if (!opts.send(device.device, text)) throw new CommandError('not_connected', `HJ 212 logger ${device.device} is not connected`);
-      byQn.set(qn, status);
-      if (byQn.size > 10_000) byQn.delete(byQn.keys().next().value!);
-      audit(device, 'hj212.command.sent', by, status, cp ? { cp } : {});
-      return { ...status };
+    send: (device: RegisteredDevice, cmd: Hj212Command, by: string): CommandStatus => send(device, cmd, by).status,
+
+    /** POST /api/devices/:id/commands for an HJ 212 logger: `name` is the command, `payload` its parameters. */
+    issue(device: RegisteredDevice, cmd: { name: string; payload: Record<string, unknown>; ttl: number }, by: string): CommandRecord {
+      const parsed = hj212CommandSchema.safeParse({ ...cmd.payload, command: cmd.name });
+      if (!parsed.success) throw new CommandRefused('bad_command', `not an HJ 212 downlink command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ')} (commands: ${Object.keys(CN).join(', ')})`);
+      try {
+        return send(device, parsed.data, by, cmd.ttl * 1000).record;
+      } catch (err) {
+        if (err instanceof CommandError) throw new CommandRefused(err.kind === 'not_connected' ? 'not_connected' : 'bad_command', err.message);
+        throw err;
+      }
     },
 
     /** A reply frame from a logger (9011, 9012 or a data answer). */
@@ -112,29 +136,51 @@ export function createHj212Commands(opts: Hj212CommandsOptions) {
       const cp = parseCp(packet.cp);
       // Some loggers put the request's QN inside CP (DOMAIN.md corpus notes).
       const qn = cp.keys.QN ?? packet.qn;
-      const c = qn === undefined ? undefined : byQn.get(qn);
-      if (!c || c.device !== device.device) return;
-      c.updatedAt = opts.clock();
+      if (qn === undefined) return;
+      const found = byQn.get(qn);
+      const c = found && found.device === device.device ? found : undefined;
+      const id = recordOf(device, qn, c);
+      if (c) c.updatedAt = opts.clock();
       if (packet.cn === '9011') {
-        c.qnRtn = cp.keys.QnRtn ?? null;
-        c.state = c.qnRtn === '1' ? 'accepted' : 'rejected';
-        // Commands without an execution step are done once the logger takes them.
-        if (c.state === 'accepted' && (c.cn === '2011' || c.cn === '2012')) c.state = 'done';
-        audit(device, 'hj212.command.qnrtn', 'device', c, { qnRtn: c.qnRtn, meaning: QN_RTN[c.qnRtn ?? ''] ?? 'unknown' });
+        const qnRtn = cp.keys.QnRtn ?? null;
+        const meaning = QN_RTN[qnRtn ?? ''] ?? 'unknown';
+        if (c) {
+          c.qnRtn = qnRtn;
+          c.state = qnRtn === '1' ? 'accepted' : 'rejected';
+        }
+        if (id && qnRtn === '1') {
+          records.move(id, 'delivered', 'device', { qnRtn, meaning });
+          // Commands without an execution step are done once the logger takes them.
+          const cn = c?.cn ?? records.byRef(device.device, qn)?.transitions[0]?.detail?.['cn'];
+          if (cn === '2011' || cn === '2012') {
+            if (c) c.state = 'done';
+            records.move(id, 'replied', 'device', { qnRtn }, { status: 'ok' });
+          }
+        } else if (id) records.move(id, 'refused', 'device', { qnRtn, meaning }, { status: 'refused', message: meaning });
       } else if (packet.cn === '9012') {
-        c.exeRtn = cp.keys.ExeRtn ?? null;
-        c.state = c.exeRtn === '1' ? 'done' : 'failed';
-        audit(device, 'hj212.command.exertn', 'device', c, { exeRtn: c.exeRtn, meaning: EXE_RTN[c.exeRtn ?? ''] ?? 'unknown' });
+        const exeRtn = cp.keys.ExeRtn ?? null;
+        const meaning = EXE_RTN[exeRtn ?? ''] ?? 'unknown';
+        if (c) {
+          c.exeRtn = exeRtn;
+          c.state = exeRtn === '1' ? 'done' : 'failed';
+        }
+        if (id && exeRtn === '1') records.move(id, 'replied', 'device', { exeRtn, meaning }, { status: 'ok', ...(c && Object.keys(c.data).length ? { result: { ...c.data } } : {}) });
+        else if (id) records.move(id, 'failed', 'device', { exeRtn, meaning }, { status: 'error', message: meaning });
       } else {
-        for (const [k, v] of Object.entries(cp.keys)) if (k !== 'QN') c.data[k] = v;
-        audit(device, 'hj212.command.data', 'device', c, { data: c.data });
+        const data: Record<string, string> = {};
+        for (const [k, v] of Object.entries(cp.keys)) if (k !== 'QN') data[k] = v;
+        if (c) Object.assign(c.data, data);
+        if (!id) return;
+        // The data answer of a read command is its reply; after an ExeRtn it is attached.
+        const moved = records.move(id, 'replied', 'device', { cn: packet.cn, data }, { status: 'ok', result: { ...(c?.data ?? data) } });
+        if (!moved.ok && moved.record?.state === 'replied') records.attach(id, { status: 'ok', result: { ...(moved.record.reply?.result ?? {}), ...data } });
       }
     },
 
     /** CN 1013: the logger asks for a time calibration; the gateway answers with 1012 (its own clock). */
     onTimeRequest(device: RegisteredDevice): CommandStatus | undefined {
       try {
-        return this.send(device, { command: 'time.set' }, 'system');
+        return send(device, { command: 'time.set' }, 'system').status;
       } catch {
         return undefined;
       }

@@ -15,6 +15,8 @@ export const publicResultSchema = z.object({
   site: z.string(),
   conclusion: outcomeSchema,
   inspectedOn: z.string(),
+  /** The enterprise confirmed the visit (issue 17), as far as the plan's policy publishes it. */
+  confirmation: z.object({ confirmedOn: z.string(), rating: z.number().int().min(1).max(5).optional() }).optional(),
 });
 
 /**

@@ -9,3 +9,4 @@ export { EXPORT_FORMAT, outcomeSchema, OUTCOMES, planExportSchema, publicResultS
 export { freezePool, type FreezeInput } from './freeze.js';
 export { conclusionOf, inspectionRecordSchema, visitRecordSchema, type InspectionRecord, type VisitRecord } from './records.js';
 export { createInspections, InspectionError, newPlanSchema, type Inspections, type InspectionsDeps, type NewPlan, type Plan } from './service.js';
+export { checkInSchema, confirmationSchema, createVisitSteps, locationSchema, visitStepsSchema, CONFIRMATION_TTL_MS, MAX_CONFIRMATION_ATTEMPTS, type CheckInLocation, type VisitSteps, type VisitStepsStore } from './visit-steps.js';

@@ -38,7 +38,12 @@ export const inspectionPolicySchema = z
     unratedAs: creditGradeSchema.default('C'),
     /** What the public pages show of the inspectors: ids by default, names never unless set. */
     publish: z
-      .object({ inspectorIds: z.boolean().default(true), inspectorNames: z.boolean().default(false) })
+      .object({
+        inspectorIds: z.boolean().default(true),
+        inspectorNames: z.boolean().default(false),
+        /** The enterprise's confirmation of a visit (issue 17): `rating` (default), `confirmed` (the fact only) or `none`; comments never. No default, so older plans' policy hashes stay as they were. */
+        confirmations: z.enum(['none', 'confirmed', 'rating']).optional(),
+      })
       .strict()
       .default({ inspectorIds: true, inspectorNames: false }),
     departments: z.array(departmentPolicySchema).min(1),

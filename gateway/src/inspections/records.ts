@@ -15,7 +15,8 @@ export const itemResultSchema = z
 
 export const visitRecordSchema = z
   .object({
-    startedAt: z.number().int().positive(),
+    /** Optional after an on-site check-in (issue 17): the visit then started at the first check-in. */
+    startedAt: z.number().int().positive().optional(),
     endedAt: z.number().int().positive(),
     items: z.array(itemResultSchema).min(1).max(200),
     /** SHA-256 of pictures in the evidence store (GET /api/evidence/:sha256), of the visited site. */
@@ -23,7 +24,7 @@ export const visitRecordSchema = z
     note: z.string().trim().max(4000).optional(),
   })
   .strict()
-  .refine((r) => r.startedAt <= r.endedAt, { message: 'startedAt must not be after endedAt', path: ['endedAt'] });
+  .refine((r) => r.startedAt === undefined || r.startedAt <= r.endedAt, { message: 'startedAt must not be after endedAt', path: ['endedAt'] });
 export type VisitRecord = z.output<typeof visitRecordSchema>;
 
 export const inspectionRecordSchema = z.object({

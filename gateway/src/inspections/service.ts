@@ -12,6 +12,7 @@ import { freezePool, type FreezeInput } from './freeze.js';
 import { PolicyError, policyVersion, type InspectionPolicy } from './policy.js';
 import { planParamsSchema, type PlanParams, type Pool } from './pool.js';
 import { conclusionOf, type InspectionRecord, type VisitRecord } from './records.js';
+import { createVisitSteps } from './visit-steps.js';
 
 export const newPlanSchema = z.object({ title: z.string().trim().min(1).max(200) }).and(planParamsSchema);
 export type NewPlan = z.output<typeof newPlanSchema>;
@@ -247,6 +248,9 @@ export function createInspections(deps: InspectionsDeps) {
     const visit = plan.draw?.visits.find((v) => v.site === site);
     if (!visit) throw new InspectionError('not_found', `site ${site} is not a visit of plan ${planId}`);
     if (!visit.inspectors.includes(inspector)) throw new InspectionError('forbidden', `${inspector} was not drawn for the visit to ${site}`);
+    const startedAt = body.startedAt ?? steps.startedAt(planId, site);
+    if (startedAt === null) throw new InspectionError('bad_request', 'body.startedAt: required when nobody checked in on site (scan the site code to check in)');
+    if (startedAt > body.endedAt) throw new InspectionError('bad_request', 'body.endedAt: the visit cannot end before it started (its check-in)');
     const at = deps.clock();
     for (const item of body.items) {
       if (!visit.items.includes(item.item)) throw new InspectionError('bad_request', `body.items: ${item.item} is not an item of this visit (${visit.items.join(', ')})`);
@@ -260,7 +264,7 @@ export function createInspections(deps: InspectionsDeps) {
         deadline: item.deadline ?? null,
         note: item.note ?? body.note ?? null,
         pictures: body.pictures?.length ? JSON.stringify(body.pictures) : null,
-        startedAt: body.startedAt,
+        startedAt,
         endedAt: body.endedAt,
         at,
         by: inspector,
@@ -287,17 +291,31 @@ export function createInspections(deps: InspectionsDeps) {
     return u;
   });
 
+  const getPlan = (id: string): Plan | undefined => {
+    const r = q.plan.get(id) as PlanRow | undefined;
+    return r ? toPlan(r) : undefined;
+  };
+  const recordsOf = (planId: string): InspectionRecord[] => (q.recordsOfPlan.all(planId) as RecordRow[]).map(toRecord);
+  // Check-in and the enterprise's confirmation (issue 17), stored beside the records.
+  const steps = createVisitSteps({ db, audit, clock: deps.clock, plan: getPlan, records: recordsOf });
+
+  /** What the plan's policy publishes of a visit's confirmation. */
+  function publishedConfirmation(p: Plan, site: string, confirmations: ReturnType<typeof steps.ofPlan>) {
+    const c = confirmations.get(site)?.confirmation;
+    const mode = p.policy?.publish.confirmations ?? 'rating';
+    if (!c?.confirmedAt || mode === 'none') return {};
+    return { confirmation: { confirmedOn: day(c.confirmedAt), ...(mode === 'rating' && c.rating !== null ? { rating: c.rating } : {}) } };
+  }
+
   return {
+    steps,
     create: (input: NewPlan, actor: string) => createTx(input, actor),
     /** 回避: the sites an inspector may not be drawn for, audited. */
     declareConflicts: (name: string, sites: readonly string[], actor: string, note: string) => conflictsTx(name, sites, actor, note),
     draw: (id: string, actor: string) => drawTx(id, actor),
-    get: (id: string): Plan | undefined => {
-      const r = q.plan.get(id) as PlanRow | undefined;
-      return r ? toPlan(r) : undefined;
-    },
+    get: getPlan,
     list: (limit = 200): Plan[] => (q.plans.all(limit) as PlanRow[]).map(toPlan),
-    records: (planId: string): InspectionRecord[] => (q.recordsOfPlan.all(planId) as RecordRow[]).map(toRecord),
+    records: recordsOf,
     record: (planId: string, site: string, inspector: string, body: VisitRecord) => recordTx(planId, site, inspector, body),
     rectified: (planId: string, site: string, item: string, actor: string, note: string) => rectifyTx(planId, site, item, actor, note),
 
@@ -308,6 +326,7 @@ export function createInspections(deps: InspectionsDeps) {
     exportOf(id: string): PlanExport | undefined {
       const p = this.get(id);
       if (!p) return undefined;
+      const confirmations = steps.ofPlan(id);
       const bySite = new Map<string, InspectionRecord[]>();
       for (const r of this.records(id)) bySite.set(r.site, [...(bySite.get(r.site) ?? []), r]);
       return {
@@ -326,7 +345,7 @@ export function createInspections(deps: InspectionsDeps) {
         pool: p.pool,
         drawHash: p.drawHash,
         draw: p.draw,
-        results: [...bySite].map(([site, rs]) => ({ site, conclusion: conclusionOf(rs.map((r) => r.outcome)), inspectedOn: day(Math.max(...rs.map((r) => r.endedAt))) })),
+        results: [...bySite].map(([site, rs]) => ({ site, conclusion: conclusionOf(rs.map((r) => r.outcome)), inspectedOn: day(Math.max(...rs.map((r) => r.endedAt))), ...publishedConfirmation(p, site, confirmations) })),
       };
     },
 

@@ -10,6 +10,7 @@ const REDACT = [
   '*.password',
   '*.secret',
   '*.token',
+  '*.downlinkPassword',
   'req.headers.authorization',
   'headers.authorization',
   'config.INFLUX_TOKEN',

@@ -3,14 +3,19 @@ import { creditGradeSchema, departmentSchema, deviceKindSchema, idSchema, sector
 
 const scryptHash = z.string().regex(/^scrypt\$/, 'must be a hash made by "npm run registry -- hash"');
 
+// A PW travels in every frame; it may not hold the frame's separators.
+const hj212Password = z.string().regex(/^[!-~]{6,64}$/, 'must be 6-64 printable ASCII characters').refine((p) => !/[;,=&]/.test(p), 'may not contain ; , = or &');
+
 // HJ 212 loggers (protocol: hj212) log in with the MN and PW of their first frame over TCP.
 export const hj212EntrySchema = z
   .object({
     mn: z.string().regex(/^[A-Za-z0-9._-]{1,48}$/, 'must be 1-48 letters, digits, ".", "_" or "-" (the logger\'s MN)'),
-    // PW travels in every frame; it may not hold the frame's separators.
-    password: z.string().regex(/^[!-~]{6,64}$/, 'must be 6-64 printable ASCII characters').refine((p) => !/[;,=&]/.test(p), 'may not contain ; , = or &').optional(),
+    password: hj212Password.optional(),
     passwordHash: scryptHash.optional(),
     crc: z.enum(['hj212', 'modbus', 'either']).default('hj212'),
+    // Plain PW put in downlink frames, for loggers that refuse commands without one (the login
+    // PW is kept only as a hash). Never logged, never returned by the API.
+    downlinkPassword: hj212Password.optional(),
     // DataTime is local time without a zone: read in this zone (default GATEWAY_TIMEZONE).
     timezone: z.string().min(1).max(64).optional(),
   })

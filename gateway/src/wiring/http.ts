@@ -9,6 +9,7 @@ import { readQualityEvents } from '../quality/index.js';
 import { createBacktestService } from '../rules/backtest-service.js';
 import { runBacktestInWorker } from '../rules/backtest-thread.js';
 import { kvGet, kvSet } from '../storage/index.js';
+import type { ScanCode } from '../scancode/index.js';
 import type { SupervisionHost } from '../supervision-host.js';
 import type { GatewayState, ModuleLog } from './state.js';
 import type { TlsSettings } from './settings.js';
@@ -35,7 +36,7 @@ export function buildBacktests(config: GatewayConfig, s: Pick<GatewayState, 'dat
 export async function buildHttpApi(
   config: GatewayConfig,
   s: GatewayState,
-  parts: { pipeline: Pipeline; evidence: EvidenceStore; profiles: Profiles; supervision: SupervisionHost; connectedDevices: () => number; tls: TlsSettings; clock: () => number; log: ModuleLog },
+  parts: { pipeline: Pipeline; evidence: EvidenceStore; profiles: Profiles; supervision: SupervisionHost; scancode: ScanCode; connectedDevices: () => number; tls: TlsSettings; clock: () => number; log: ModuleLog },
 ) {
   const { pipeline, clock } = parts;
   const health = createHealth({
@@ -67,6 +68,7 @@ export async function buildHttpApi(
     payloadProfiles: parts.profiles,
     readings: s.history.enabled ? s.history : null,
     supervision: parts.supervision.api,
+    scancode: { scan: parts.scancode, publicUrl: config.GATEWAY_PUBLIC_URL, maxPictureBytes: config.GATEWAY_EVIDENCE_MAX_BYTES, pictures: parts.evidence },
     qualityEvents: (f) => readQualityEvents(s.db, f),
     backtests: buildBacktests(config, s, clock),
     rulesApprovalRequired: config.GATEWAY_RULES_APPROVAL === 'required',

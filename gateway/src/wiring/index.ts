@@ -5,3 +5,4 @@ export { ingestLimits, overdueLimits, tlsSettings, type TlsSettings } from './se
 export { buildEvidence, buildProfiles, buildPipeline } from './ingest.js';
 export { buildBroker, buildHj212, buildHttpIngest, brokerComponent, hj212Component, deviceLoginBackoff, type Broker, type Hj212, type Listening } from './sources.js';
 export { buildHttpApi, buildBacktests } from './http.js';
+export { buildSupervision } from './supervision.js';

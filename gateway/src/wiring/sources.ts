@@ -4,7 +4,8 @@ import { createBroker } from '../broker/index.js';
 import { createHj212Commands, createHj212Source, hj212CommandRoutes } from '../hj212/index.js';
 import { decodeMessage, type IngestLimits } from '../ingest/index.js';
 import { brokerCounters } from '../observability/index.js';
-import { mqttSource, type Pipeline } from '../pipeline/index.js';
+import type { mqttSource, Pipeline } from '../pipeline/index.js';
+import type { CommandRecords } from '../commands/index.js';
 import type { Profiles } from '../profiles/index.js';
 import type { Component } from '../runtime/index.js';
 import { createDeviceAuth, createDeviceLoginBackoff, httpIngestRoutes, type Outcome } from '../sources/index.js';
@@ -15,13 +16,15 @@ import type { TlsSettings } from './settings.js';
 // authenticates the device, then calls pipeline.accept() and acknowledges once it resolves.
 
 type Parts = { pipeline: Pipeline; limits: IngestLimits; clock: () => number; log: ModuleLog };
+type MqttHooks = ReturnType<typeof mqttSource>;
 /** Where the listeners ended up (ports chosen by the system when configured as 0). */
 export type Listening = { mqttPort: number | null; mqttsPort: number | null; hj212Port: number | null; hj212TlsPort: number | null };
 
 /** One count of failed device logins for MQTT, HTTP push and HJ 212. */
 export const deviceLoginBackoff = (config: GatewayConfig) => createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
 
-export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'registry' | 'users' | 'metrics'>, backoff: ReturnType<typeof deviceLoginBackoff>, p: Parts) {
+/** The MQTT broker; `hooks` are what it calls on a device's connections and publishes (pipeline/mqtt-source.ts, wrapped by commands/ for replies). */
+export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'registry' | 'users' | 'metrics'>, backoff: ReturnType<typeof deviceLoginBackoff>, hooks: MqttHooks, log: ModuleLog) {
   return createBroker({
     backoff,
     registry: s.registry.current,
@@ -30,7 +33,7 @@ export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'regist
       return who && who.user === username ? who : undefined;
     },
     accountExists: (name) => s.users.exists(name),
-    logger: p.log('broker'),
+    logger: log('broker'),
     counters: brokerCounters(s.metrics),
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
@@ -41,13 +44,13 @@ export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'regist
       connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
       freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES,
     },
-    ...mqttSource(p.pipeline, p.log('mqtt-source')),
+    ...hooks,
   });
 }
 export type Broker = ReturnType<typeof buildBroker>;
 
 /** HJ 212 data loggers and the commands sent to them; the 9014 goes out once accept() is durable. */
-export function buildHj212(config: GatewayConfig, s: Pick<GatewayState, 'registry' | 'history' | 'metrics' | 'events'>, backoff: ReturnType<typeof deviceLoginBackoff>, p: Parts) {
+export function buildHj212(config: GatewayConfig, s: Pick<GatewayState, 'registry' | 'history' | 'metrics'>, backoff: ReturnType<typeof deviceLoginBackoff>, records: CommandRecords, p: Parts) {
   const { pipeline, clock } = p;
   const source = createHj212Source({
     registry: s.registry.current,
@@ -65,7 +68,7 @@ export function buildHj212(config: GatewayConfig, s: Pick<GatewayState, 'registr
     sharedBackoff: backoff,
     onReply: (device, packet) => (packet.cn === '1013' ? void commands.onTimeRequest(device) : commands.onReply(device, packet)),
   });
-  const commands = createHj212Commands({ send: source.send, session: source.session, audit: (e) => void s.events.audit.append(e), clock, timezone: config.GATEWAY_TIMEZONE });
+  const commands = createHj212Commands({ send: source.send, session: source.session, records, clock, timezone: config.GATEWAY_TIMEZONE });
   return { source, commands, routes: hj212CommandRoutes({ registry: s.registry.current, commands }) };
 }
 export type Hj212 = ReturnType<typeof buildHj212>;

@@ -18,6 +18,7 @@ export function renderSite(main, { api, live, sites, failed }, id) {
     const cell = (col, ...content) => h('td', { dataset: { label: t(`site.col.${col}`) } }, ...content);
     clear(box).append(
       h('h1', {}, site.name),
+      h('p', {}, h('a', { href: `#/sites/${site.id}/poster`, id: 'poster-link' }, t('poster.title'))),
       h(
         'dl',
         { class: 'facts' },
@@ -43,7 +44,7 @@ export function renderSite(main, { api, live, sites, failed }, id) {
             return h(
               'tr',
               { dataset: { device: d.id } },
-              cell('device', h('code', {}, d.id)),
+              cell('device', h('code', {}, d.id), ' ', h('a', { href: `#/devices/${d.id}/commands`, class: 'small' }, t('site.commands'))),
               cell('kind', label('kind', d.kind)),
               cell('status', h('span', { class: `badge ${d.online ? 'online' : 'offline'}` }, t(d.online ? 'site.online' : 'site.offline'))),
               cell('lastSeen', ago(d.lastSeen)),
