@@ -6,7 +6,7 @@ import type { Api } from './api/index.js';
 import { commandRoutes, createDeviceCommands } from './commands/index.js';
 import type { GatewayConfig } from './config.js';
 import type { AppliedTransition, EventStore, Maintenance } from './events/index.js';
-import { evidenceCapWatcher } from './evidence/index.js';
+import { evidenceCapWatcher, type EvidenceStore } from './evidence/index.js';
 import type { History } from './history.js';
 import { registerGauges, type Logger } from './observability/index.js';
 import { historySink, listenerSink, mqttEventSink, mqttSource, sseSink, webhookSink } from './pipeline/index.js';
@@ -52,6 +52,8 @@ export interface Gateway {
   readonly history: History;
   /** Profiles, inspections and risk (issue 16). */
   readonly supervision: SupervisionHost;
+  /** Evidence pictures (retention sweeps, for tests and embedding). */
+  readonly evidence: EvidenceStore;
   /** Applied transitions, in order, for tests and embedding. */
   onTransition(listener: (a: AppliedTransition) => void): () => void;
 }
@@ -185,6 +187,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maintenance,
     history,
     supervision,
+    evidence,
     onTransition(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

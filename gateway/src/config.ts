@@ -94,6 +94,8 @@ export const configSchema = z.object({
   GATEWAY_COMPLAINTS_PER_SITE: positiveInt(100_000).default(60),
   GATEWAY_WEBHOOK_MAX_RETRY: duration.default(10 * 60_000),
   GATEWAY_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
+  // The percentage of the outbox one device may fill; past it that device alone waits.
+  GATEWAY_OUTBOX_DEVICE_SHARE: z.coerce.number({ error: 'must be a percentage 1-100' }).min(1).max(100).default(10),
   GATEWAY_STOP_TIMEOUT: duration.default(10_000),
   // Evidence pictures (issue 14): largest picture, total cap, per-sector retention (sector=<days>d,...).
   GATEWAY_EVIDENCE_MAX_BYTES: positiveInt(64 * 1024 * 1024).default(2 * 1024 * 1024),

@@ -103,6 +103,9 @@ async function main(): Promise<number> {
     onError: (err, device) => process.stderr.write(`[vendor-sim] ${device}: ${err.message}\n`),
   });
   const token = gateway.apiToken;
+  const simSites = current.sites.filter((s) => s.id !== vendorSite.id && s.devices.every((d) => d.protocol !== 'hj212'));
+  const camera = simSites.flatMap((s) => s.devices).find((d) => d.kind === 'camera');
+  const sensor = simSites.flatMap((s) => s.devices).find((d) => d.kind !== 'camera');
   process.stdout.write(`
 Remote-supervision gateway demo is running.
 
@@ -110,6 +113,7 @@ Remote-supervision gateway demo is running.
   Events (API)         curl -H "Authorization: Bearer ${token}" ${http}/api/events
   Sites (API)          curl -H "Authorization: Bearer ${token}" ${http}/api/sites
   Live stream (SSE)    curl -N -H "Authorization: Bearer ${token}" ${http}/api/events/stream
+  Device command       curl -H "Authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"name":"read"}' ${http}/api/devices/<id>/commands
   Health / metrics     ${http}/healthz   ${http}/metrics
   MQTT broker          ${mqttUrl}  (devices in ${registryPath})
   HJ 212 (TCP)         ${where.hj212Port === null ? 'off' : `${host}:${where.hj212Port}  (one wastewater logger, hj212-plant)`}
@@ -119,11 +123,19 @@ Remote-supervision gateway demo is running.
 Simulated: ${rate} readings/s from 6 sites; a gas leak, a methane spike, dust flapping around
 its limit, rats in a kitchen and a fireworks store going silent raise events in the first minute;
 the HJ 212 logger's hourly COD average over 100 mg/L raises pollution.hj212-cod-hourly.
+After 15 s ${camera?.id ?? 'a camera'} is asked for a snapshot and ${sensor?.id ?? 'a sensor'} for a reading
+(device commands); the answers are printed and shown on the device's command page.
 Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events under its own prefix), a
 Hikvision camera pushing ISAPI alerts with a JPEG over HTTP (the picture is on the event page),
 and a DTU sending tag/value JSON whose gas reading climbs past 25 %LEL every few minutes.
 Ctrl-C stops.
 `);
+
+  // Device commands (remote inspection): a camera takes a snapshot and a sensor reads now.
+  const commands = setTimeout(() => {
+    for (const [device, name] of [[camera?.id, 'snapshot'], [sensor?.id, 'read']] as const) if (device) void demoCommand(http, token, device, name);
+  }, 15_000);
+  commands.unref();
 
   const timer = setInterval(() => {
     const s = sim.stats();
@@ -143,6 +155,7 @@ Ctrl-C stops.
       if (stopping) return;
       stopping = true;
       clearInterval(timer);
+      clearTimeout(commands);
       process.stdout.write('\nstopping the simulator and the gateway...\n');
       Promise.all([sim.stop(), vendors.stop(), hj212?.stop()])
         .catch(() => undefined)
@@ -155,6 +168,26 @@ Ctrl-C stops.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** Sends one command through the API and prints its life once it is answered (or not, in 30 s). */
+async function demoCommand(http: string, token: string, device: string, name: string): Promise<void> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  try {
+    const sent = (await (await fetch(`${http}/api/devices/${device}/commands`, { method: 'POST', headers, body: JSON.stringify({ name, ttl: 60 }) })).json()) as { id?: string };
+    if (!sent.id) throw new Error(JSON.stringify(sent));
+    process.stdout.write(`[command] ${name} sent to ${device} (${http}/#/devices/${device}/commands)\n`);
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const c = (await (await fetch(`${http}/api/commands/${sent.id}`, { headers })).json()) as { state: string; reply: unknown };
+      if (c.state === 'queued' || c.state === 'delivered') continue;
+      process.stdout.write(`[command] ${name} on ${device}: ${c.state} ${JSON.stringify(c.reply)}\n`);
+      return;
+    }
+    process.stdout.write(`[command] ${name} on ${device}: no answer in 30 s\n`);
+  } catch (err) {
+    process.stderr.write(`[command] ${name} on ${device} failed: ${(err as Error).message}\n`);
+  }
 }
 
 main().then(

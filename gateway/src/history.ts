@@ -49,6 +49,8 @@ export interface History extends ReadingsSource {
   /** An InfluxQL read with bound parameters; [] when history is off. */
   query(influxql: string, params?: Record<string, string | number>): Promise<InfluxStatementResult[]>;
   backlog(): Backlog;
+  /** Outbox bytes appended so far (grows at once on each write); minus backlog().bytes, those forwarded. */
+  appended(): number;
   forwarding(): { healthy: boolean; lastError: string | null; forwarded: number; rejected: number };
   /** Sends the outbox until empty or the time runs out; true when empty. */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -72,6 +74,7 @@ function disabled(): History {
     writeLines: () => done,
     query: async () => [],
     backlog: () => EMPTY,
+    appended: () => 0,
     forwarding: () => ({ healthy: true, lastError: null, forwarded: 0, rejected: 0 }),
     flush: async () => true,
     ping: async () => false,
@@ -177,6 +180,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, log:
     writeLines: (lines) => journal.append(lines),
     query: async (influxql, params) => (await connect()).query.query(influxql, params),
     backlog: () => journal.backlog(),
+    appended: () => journal.appended(),
     forwarding: () => forwarder.status(),
     flush: (timeoutMs = 10_000) => forwarder.drain(timeoutMs),
     async ping() {

@@ -93,7 +93,8 @@ export function createSupervisionHost(deps: SupervisionHostDeps) {
   const riskService = risk;
 
   const itemsOf = (names: readonly string[]) => [...deps.rules().items.values()].filter((i) => names.includes(i.department)).map((i) => i.code);
-  const api: SupervisionApi = { profiles, inspections, risk: riskService.view(), departments, itemsOf, publicPerMinute: deps.publicPerMinute };
+  const inspectorNames = () => Object.fromEntries(deps.users.list().flatMap((u) => (u.role === 'inspector' && u.displayName ? [[u.name, u.displayName]] : [])));
+  const api: SupervisionApi = { profiles, inspections, risk: riskService.view(), departments, itemsOf, publicPerMinute: deps.publicPerMinute, inspectorNames };
   let timers: NodeJS.Timeout[] = [];
   let running: Promise<unknown> | null = null;
   const evaluate = () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { makeJpeg } from '../helpers/pictures.js';
-import { createInspectors, EMB, supervisionRegistry } from '../helpers/supervision.js';
+import { createInspectors, EMB, HUD, supervisionRegistry } from '../helpers/supervision.js';
 
 const SHOTS = resolve('test/e2e/screenshots');
 let gw: TestGateway;
@@ -39,7 +39,7 @@ beforeAll(async () => {
   page = phone.pages()[0] ?? (await phone.newPage());
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  tokens = await createInspectors(gw, { 'insp-e1': { departments: [EMB] }, 'insp-e2': { departments: [EMB] } });
+  tokens = await createInspectors(gw, { 'insp-e1': { departments: [EMB] }, 'insp-e2': { departments: [EMB] }, 'insp-h9': { departments: [HUD] } });
   operator = (await gw.post('/api/users', { name: 'op-emb', role: 'operator', departments: [EMB] })).body.token;
   siteCode = (await gw.api('/api/sites/chem-key/code')).body.code;
 });
@@ -95,6 +95,15 @@ describe('an inspection visit on a phone', () => {
     await gw.post(`/api/inspections/plans/${plan}/draw`, undefined);
     await phone.grantPermissions(['geolocation'], { origin: gw.httpUrl });
     await phone.setGeolocation({ latitude: 30.5928, longitude: 114.3055, accuracy: 8 });
+  });
+
+  it('tells an inspector not drawn for the site that there is no check-in', async () => {
+    const other = await phone.newPage();
+    await signIn(other, tokens['insp-h9']!);
+    await other.goto(`${gw.httpUrl}/#/scan/${siteCode}`);
+    await other.getByText('您未被抽中检查该企业').waitFor();
+    expect(await other.locator('#check-in').count()).toBe(0);
+    await other.close();
   });
 
   it('checks the drawn inspector in from the code on the site page', async () => {

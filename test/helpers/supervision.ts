@@ -20,7 +20,7 @@ export const DEVICE_SECRETS = supervisionRegistry.sites.flatMap((s) => s.devices
 export const DEVICE_IDS = supervisionRegistry.sites.flatMap((s) => s.devices.map((d) => d.id));
 
 /** Creates inspectors through POST /api/users; returns name -> token. */
-export async function createInspectors(gw: TestGateway, spec: Record<string, { departments: string[]; conflicts?: string[] }>): Promise<Record<string, string>> {
+export async function createInspectors(gw: TestGateway, spec: Record<string, { departments: string[]; conflicts?: string[]; displayName?: string }>): Promise<Record<string, string>> {
   const tokens: Record<string, string> = {};
   for (const [name, s] of Object.entries(spec)) {
     const res = await gw.post('/api/users', { name, role: 'inspector', ...s });

@@ -24,7 +24,7 @@ beforeAll(async () => {
   gw = await startTestGateway({}, testRegistry, dir);
   supervisor = await createUser(gw, 'sup-wang', 'supervisor');
   chemOperator = await createUser(gw, 'op-chem', 'operator', [CHEM]);
-  viewer = await createUser(gw, 'view-all', 'viewer');
+  viewer = await createUser(gw, 'view-all', 'viewer', ['*']);
 }, 30_000);
 
 afterAll(async () => {
@@ -147,6 +147,15 @@ describe('device commands over MQTT', () => {
     await eventually(() => d.got.some((m) => m.body.id === later.id), 10_000, 'the later command');
     expect(d.got.map((m) => m.body.id)).not.toContain(res.body.id);
     expect((await command(res.body.id)).state).toBe('expired');
+    await d.client.endAsync();
+  });
+
+  it('marks a delivered command that gets no reply within its TTL expired', async () => {
+    const d = await device('gas-02');
+    const res = await gw.post('/api/devices/gas-02/commands', { name: 'read', ttl: 1 }, supervisor);
+    const expired = await stateIs(res.body.id, 'expired');
+    expect(expired.transitions.map((t: any) => t.state)).toEqual(['queued', 'delivered', 'expired']);
+    expect(expired.transitions[2].detail).toEqual({ delivered: true });
     await d.client.endAsync();
   });
 

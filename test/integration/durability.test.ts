@@ -116,7 +116,8 @@ describe('no data lost', () => {
 
   it('holds back PUBACKs at the outbox cap, raises storage_backlog, and recovers when InfluxDB returns', async () => {
     const influx = await influxd();
-    const gw = await gateway({ INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, INFLUX_TIMEOUT: '500ms', GATEWAY_OUTBOX_MAX_BYTES: '4096' });
+    // One device fills the whole outbox here: its share is the whole cap (outbox-share.test.ts has the per-device share).
+    const gw = await gateway({ INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, INFLUX_TIMEOUT: '500ms', GATEWAY_OUTBOX_MAX_BYTES: '4096', GATEWAY_OUTBOX_DEVICE_SHARE: '100' });
     influx.server.kill('SIGKILL');
     const dev = await gw.connect('gas-02');
     const base = Date.now() - 60_000;

@@ -16,7 +16,7 @@ const registry = {
       id: 'plant-01',
       name: 'Example wastewater plant',
       sector: 'pollution_source',
-      devices: [hj('cod-rt', 'MNRT0001'), hj('cod-hour', 'MNHR0001'), hj('cod-mb', 'MNMB0001', 'modbus'), hj('cod-bad', 'MNBD0001'), hj('cod-dur', 'MNDU0001'), { ...hj('cod-cmd', 'MNCM0001'), hj212: { ...hj('cod-cmd', 'MNCM0001').hj212, downlinkPassword: DOWNLINK_PW } }],
+      devices: [hj('cod-rt', 'MNRT0001'), hj('cod-hour', 'MNHR0001'), hj('cod-mb', 'MNMB0001', 'modbus'), hj('cod-bad', 'MNBD0001'), hj('cod-dur', 'MNDU0001'), { ...hj('cod-cmd', 'MNCM0001'), hj212: { ...hj('cod-cmd', 'MNCM0001').hj212, downlinkPassword: DOWNLINK_PW } }, hj('cod-alarm', 'MNAL0001'), hj('cod-boot', 'MNBT0001')],
     },
   ],
 };
@@ -106,6 +106,37 @@ describe('HJ 212 loggers over TCP', () => {
     expect(event).toMatchObject({ rule: 'pollution.hj212-cod-hourly', metric: 'w01018_avg', severity: 'major', value: 130 });
   });
 
+  it('raises one logger-alarm event from repeated 2072 alarms, naming the first frame in its evidence', async () => {
+    const l = await open();
+    // The corpus's shape: AlarmTime, a 2005 code with -Ala, AlarmType; sent again 5 minutes later.
+    const sent = [0, 5].map((m) => dataFrame('MNAL0001', '2072', `AlarmTime=${dataTime(Date.now() - (10 - m) * 60_000)};B01-Ala=16.00,AlarmType=1`));
+    for (const f of sent) l.send(f.text);
+    await l.until(ackFor(sent[1]!.qn));
+    const events = await eventsOf('cod-alarm');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ rule: 'hj212.logger-alarm', item: 'PS-06', metric: 'w00000_ala', value: 16, severity: 'warning', state: 'open' });
+    const detail = (await gw.api(`/api/events/${events[0].id}`)).body;
+    const sha = detail.evidence?.[0]?.frame ?? detail.event?.evidence?.[0]?.frame;
+    const stored = await eventually(async () => {
+      const r = await rows(`SELECT sha256 FROM hj212_frame WHERE device = 'cod-alarm'`);
+      return r.length === 2 ? r : undefined;
+    }, 20_000, 'both 2072 frames in hj212_frame');
+    expect(stored.map((r) => r.sha256)).toContain(sha);
+  });
+
+  it('records a logger restart (2081) as a device_boot point with the restart time', async () => {
+    const l = await open();
+    const restarted = Date.now() - 3 * 60_000;
+    const f = dataFrame('MNBT0001', '2081', `DataTime=${dataTime(Date.now() - 60_000)};RestartTime=${dataTime(restarted)}`);
+    l.send(f.text);
+    await l.until(ackFor(f.qn));
+    const boot = await eventually(async () => {
+      const r = await rows(`SELECT restarted_at, source, frame FROM device_boot WHERE device = 'cod-boot'`);
+      return r.length ? r : undefined;
+    }, 20_000, 'the device_boot point');
+    expect(boot[0]).toMatchObject({ restarted_at: Math.floor(restarted / 1000) * 1000, source: 'hj212', frame: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
   it('answers a Modbus-CRC logger in Modbus CRC', async () => {
     const l = await open();
     const f = dataFrame('MNMB0001', '2011', `DataTime=${dataTime(Date.now())};w01018-Rtd=20`, { mode: 'modbus' });
@@ -188,6 +219,13 @@ describe('HJ 212 loggers over TCP', () => {
     expect((await gw.post('/api/devices/cod-cmd/commands', { name: 'interval.set', payload: { seconds: 0 } })).status).toBe(400);
     const seen = [JSON.stringify(res.body), JSON.stringify((await gw.api(`/api/commands/${res.body.id}`)).body), JSON.stringify((await gw.api('/api/devices/cod-cmd/commands')).body), JSON.stringify((await gw.api('/api/audit?site=plant-01&limit=500')).body), JSON.stringify((await gw.api('/api/sites')).body), gw.logs.join('')];
     for (const text of seen) expect(text).not.toContain(DOWNLINK_PW);
+    // The logger never answers a command: it expires once its TTL has passed.
+    const silent = (await gw.post('/api/devices/cod-cmd/commands', { name: 'interval.read', ttl: 1 })).body;
+    const expired = await eventually(async () => {
+      const r = (await gw.api(`/api/commands/${silent.id}`)).body;
+      return r.state === 'expired' ? r : undefined;
+    }, 10_000, 'the unanswered downlink command expired');
+    expect(expired.transitions.map((t: any) => t.state)).toEqual(['queued', 'expired']);
   });
 
   it('answers a logger\'s time calibration request (1013) with the gateway\'s time (1012)', async () => {

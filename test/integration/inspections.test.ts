@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as inspectionsCli } from '../../gateway/src/inspections/cli.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { makeJpeg } from '../helpers/pictures.js';
+import { basic, push } from '../helpers/push.js';
 import { createInspectors, DEVICE_IDS, DEVICE_SECRETS, EEB, EMB, HUD, supervisionRegistry } from '../helpers/supervision.js';
 
 let gw: TestGateway;
@@ -17,6 +19,8 @@ let drawn: any;
 const publicAnswers: Array<{ path: string; body: unknown }> = [];
 
 const EMB_INSPECTORS = ['insp-e1', 'insp-e2', 'insp-e3', 'insp-e4', 'insp-e5'];
+/** Their personal names: never on a public page unless the policy says publish.inspectorNames (the shipped one does not). */
+const DISPLAY_NAMES = ['王建国', '李秀英', '张伟', '刘洋', '陈静'];
 
 async function publicGet(path: string, json = true) {
   const res = await fetch(gw.httpUrl + path, { headers: json ? { accept: 'application/json' } : {} });
@@ -29,14 +33,14 @@ async function publicGet(path: string, json = true) {
 beforeAll(async () => {
   gw = await startTestGateway({ GATEWAY_PUBLIC_PER_MINUTE: '60' }, supervisionRegistry);
   tokens = await createInspectors(gw, {
-    ...Object.fromEntries(EMB_INSPECTORS.map((n) => [n, { departments: [EMB], ...(n === 'insp-e1' ? { conflicts: ['chem-key'] } : {}) }])),
+    ...Object.fromEntries(EMB_INSPECTORS.map((n, i) => [n, { departments: [EMB], displayName: DISPLAY_NAMES[i]!, ...(n === 'insp-e1' ? { conflicts: ['chem-key'] } : {}) }])),
     'insp-v1': { departments: [EEB] },
     'insp-v2': { departments: [EEB] },
     'insp-h1': { departments: [HUD] },
     'insp-h2': { departments: [HUD] },
   });
   supervisor = (await gw.post('/api/users', { name: 'sup-zhang', role: 'supervisor' })).body.token;
-  viewer = (await gw.post('/api/users', { name: 'view-li', role: 'viewer' })).body.token;
+  viewer = (await gw.post('/api/users', { name: 'view-li', role: 'viewer', sites: ['*'] })).body.token;
 });
 
 afterAll(async () => {
@@ -179,6 +183,26 @@ describe('inspection records', () => {
     expect(res.body.error.message).toMatch(/evidence store/);
   });
 
+  it('keep a real stored picture past its retention while the picture nobody recorded is swept', async () => {
+    // Two pictures of the site in the evidence store, pushed by its device with a confidence no rule acts on (no event pins them).
+    const shaOf = async (seed: number) => {
+      const jpg = makeJpeg(seed);
+      const body = JSON.stringify({ camera: 'gate', detections: [{ type: 'intrusion', confidence: 0.01 }], picture: { contentType: 'image/jpeg', data: jpg.toString('base64') } });
+      const res = await push(gw.httpUrl, 'vision', body, { auth: basic('chem-key-gas') });
+      expect(res.status).toBe(200);
+      return createHash('sha256').update(jpg).digest('hex');
+    };
+    const [recorded, loose] = [await shaOf(161), await shaOf(162)];
+    const who = visitOf('chem-key').inspectors[0];
+    const res = await gw.post(`/api/inspections/plans/${plan}/visits/chem-key/records`, { startedAt: Date.now() - 1000, endedAt: Date.now(), items: [{ item: 'HC-04', outcome: 'compliant' }], pictures: [recorded] }, tokens[who]);
+    expect(res.status).toBe(201);
+    // 31 days on: past the 30-day hazardous-chemicals retention.
+    const swept = await gw.gateway.evidence.sweep(Date.now() + 31 * 86_400_000);
+    expect(swept.pinned).toBeGreaterThanOrEqual(1);
+    const served = async (sha: string) => (await fetch(`${gw.httpUrl}/api/evidence/${sha}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status;
+    expect([await served(recorded), await served(loose)]).toEqual([200, 404]);
+  });
+
   it('raise one event when an ordered rectification passes its deadline', async () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(gw.gateway.supervision.inspections.checkOverdue(Date.now())).toBe(1);
@@ -227,11 +251,24 @@ describe('public pages', () => {
     expect(again.status).toBe(304);
   });
 
+  it('name the drawn inspectors by id and show no personal name by default', async () => {
+    const json = (await publicGet(`/public/inspections/plans/${plan}`)).body;
+    const html = (await publicGet(`/public/inspections/plans/${plan}`, false)).body as string;
+    const drawnInspectors = json.draw.visits.flatMap((v: any) => v.inspectors) as string[];
+    expect(drawnInspectors.some((i) => EMB_INSPECTORS.includes(i))).toBe(true);
+    for (const id of drawnInspectors) expect(html).toContain(id);
+    expect(json.inspectorNames).toBeUndefined();
+    for (const name of DISPLAY_NAMES) expect(html.includes(name) || JSON.stringify(json).includes(name), name).toBe(false);
+    // The names are in the user model all the same.
+    const users = (await gw.api('/api/users')).body.users as any[];
+    expect(users.find((u) => u.name === 'insp-e2')?.displayName).toBe('李秀英');
+  });
+
   it('hold no private field in any public answer', async () => {
     await publicGet('/public/inspections');
     await publicGet('/public/style.css', false);
-    const forbiddenKeys = new Set(['token', 'tokenHash', 'secret', 'secretHash', 'devices', 'device', 'readings', 'latest', 'note', 'notes', 'pictures', 'conflicts', 'createdBy', 'drawnBy', 'recordedBy', 'creditCode']);
-    const forbiddenValues = [TEST_TOKEN, supervisor, viewer, ...Object.values(tokens), ...DEVICE_SECRETS, ...DEVICE_IDS, 'sup-zhang', 'view-li', '校准过期', 'ev-000000000-0000000000'];
+    const forbiddenKeys = new Set(['token', 'tokenHash', 'secret', 'secretHash', 'devices', 'device', 'readings', 'latest', 'note', 'notes', 'pictures', 'conflicts', 'createdBy', 'drawnBy', 'recordedBy', 'creditCode', 'displayName']);
+    const forbiddenValues = [TEST_TOKEN, supervisor, viewer, ...Object.values(tokens), ...DEVICE_SECRETS, ...DEVICE_IDS, 'sup-zhang', 'view-li', '校准过期', 'ev-000000000-0000000000', ...DISPLAY_NAMES];
     const walk = (v: unknown, path: string) => {
       if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
       if (v && typeof v === 'object') {

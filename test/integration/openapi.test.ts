@@ -140,7 +140,7 @@ function steps(m: Made): Array<() => Step> {
     () => ({ op: 'GET /api/webhooks/{id}/deliveries', path: `/api/webhooks/${m.webhook}/deliveries`, status: 200 }),
     () => ({ op: 'DELETE /api/webhooks/{id}', method: 'DELETE', path: `/api/webhooks/${m.webhook}`, status: 200 }),
     () => ({ op: 'GET /api/users', path: '/api/users', status: 200 }),
-    () => ({ op: 'POST /api/users', method: 'POST', path: '/api/users', body: { name: 'zhang.wei', role: 'viewer' }, status: 201, keep: (b, k) => (k.user = b.user.id) }),
+    () => ({ op: 'POST /api/users', method: 'POST', path: '/api/users', body: { name: 'zhang.wei', role: 'viewer', sites: ['*'] }, status: 201, keep: (b, k) => (k.user = b.user.id) }),
     () => ({ op: 'DELETE /api/users/{id}', method: 'DELETE', path: `/api/users/${m.user}`, status: 200 }),
     () => ({ op: 'GET /api/me', path: '/api/me', status: 200 }),
     () => ({ op: 'GET /api/me', path: '/api/me', as: 'nobody', status: 401 }),

@@ -61,3 +61,20 @@ describe('risk through the API', () => {
     expect((await gw.api('/api/risk', { token })).body.sites.map((s: any) => s.site)).toEqual(['chem-a']);
   });
 });
+
+describe('data quality in the risk score', () => {
+  it('counts the share of readings flagged invalid exactly (2 of 5 readings, in 1 of 3 messages)', async () => {
+    const client = await gw.connect('cn-1-dust');
+    const topic = 'sites/cn-1/devices/cn-1-dust/telemetry';
+    for (const m of [{ metrics: { pm10: 40, noise_db: 50 } }, { metrics: { pm10: 41, noise_db: 51 }, flags: { pm10: 'D', noise_db: 'D' } }, { metrics: { pm10: 42 } }]) await client.publishAsync(topic, JSON.stringify(m), { qos: 1 });
+    await client.endAsync();
+    await gw.gateway.history.flush();
+    const line = await eventually(async () => {
+      await gw.gateway.supervision.evaluateRisk();
+      const { current } = (await gw.api('/api/sites/cn-1/risk')).body;
+      return current.breakdown.find((l: any) => l.factor === 'data_quality');
+    }, 15_000, 'a data-quality line in the breakdown of cn-1');
+    // Flagged messages over messages would say 33.3 %; flagged readings over readings are 40 %.
+    expect(line.detail).toBe('40.0 % of readings flagged invalid');
+  });
+});

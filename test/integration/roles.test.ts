@@ -137,7 +137,7 @@ describe('a supervisor and a viewer', () => {
 
 describe('managing users', () => {
   it('answers 403 GW_FORBIDDEN to a supervisor creating a user', async () => {
-    const res = await gw.post('/api/users', { name: 'someone', role: 'viewer' }, supervisor);
+    const res = await gw.post('/api/users', { name: 'someone', role: 'viewer', sites: ['*'] }, supervisor);
     expect(res.status).toBe(403);
   });
 
@@ -154,7 +154,7 @@ describe('managing users', () => {
   });
 
   it('answers 409 GW_CONFLICT for a name already taken', async () => {
-    const res = await gw.post('/api/users', { name: 'op-mine', role: 'viewer' });
+    const res = await gw.post('/api/users', { name: 'op-mine', role: 'viewer', sites: ['*'] });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('GW_CONFLICT');
   });
@@ -169,7 +169,7 @@ describe('managing users', () => {
   }
 
   it('answers 401 to the token of a user who was disabled', async () => {
-    const created = await gw.post('/api/users', { name: 'temp-viewer', role: 'viewer' });
+    const created = await gw.post('/api/users', { name: 'temp-viewer', role: 'viewer', sites: ['*'] });
     expect((await gw.api('/api/me', { token: created.body.token })).status).toBe(200);
     expect((await gw.api(`/api/users/${created.body.user.id}`, { method: 'DELETE' })).body.disabled).toBe(true);
     expect((await gw.api('/api/me', { token: created.body.token })).status).toBe(401);

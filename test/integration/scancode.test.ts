@@ -40,7 +40,7 @@ const complain = (siteCode: string, extra: Record<string, unknown> = {}) => pub(
 beforeAll(async () => {
   gw = await startTestGateway({ GATEWAY_PUBLIC_URL: `${PUBLIC_URL}/`, GATEWAY_COMPLAINTS_PER_ADDRESS: '50', GATEWAY_COMPLAINTS_PER_SITE: '50' }, supervisionRegistry);
   supervisor = (await gw.post('/api/users', { name: 'sup-wang', role: 'supervisor' })).body.token;
-  viewer = (await gw.post('/api/users', { name: 'view-zhao', role: 'viewer' })).body.token;
+  viewer = (await gw.post('/api/users', { name: 'view-zhao', role: 'viewer', sites: ['*'] })).body.token;
   operatorEmb = (await gw.post('/api/users', { name: 'op-emb', role: 'operator', departments: [EMB] })).body.token;
   operatorEeb = (await gw.post('/api/users', { name: 'op-eeb', role: 'operator', departments: [EEB] })).body.token;
   tokens = await createInspectors(gw, { 'insp-e1': { departments: [EMB] }, 'insp-e2': { departments: [EMB] }, 'insp-h1': { departments: [HUD] } });
@@ -160,6 +160,13 @@ describe('complaints', () => {
     expect((await pub(`/public/complaints/${'b'.repeat(32)}`, { headers: { accept: 'application/json' } })).status).toBe(404);
   });
 
+  it('are not silenced by a maintenance window of the site', async () => {
+    expect((await gw.post('/api/maintenance', { site: 'chem-d', start: Date.now() - 60_000, end: Date.now() + 3_600_000, reason: 'annual overhaul' }, supervisor)).status).toBe(201);
+    expect((await complain((await codeOf('chem-d')).code, { description: '检修期间违规动火' })).status).toBe(201);
+    const ev = (await gw.api('/api/events?site=chem-d', { token: operatorEmb })).body.events.find((e: any) => e.item === 'COMPLAINT');
+    expect(ev).toMatchObject({ suppressed: false });
+  });
+
   it('refuse a body outside the schema with a precise reason', async () => {
     const code = (await codeOf('chem-a')).code;
     const res = await complain(code, { category: 'gossip' });
@@ -182,6 +189,24 @@ describe('complaints', () => {
     const detail = (await gw.api(`/api/events/${ev.id}`)).body;
     expect(detail.evidence[0].picture).toMatch(/^[0-9a-f]{64}$/);
     expect((await gw.api(`/api/evidence/${detail.evidence[0].picture}`)).status).toBe(200);
+  });
+
+  it('refuse more pictures than allowed, and a picture over the size limit', async () => {
+    const form = (pictures: Buffer[]) => {
+      const f = new FormData();
+      f.set('siteCode', 'x');
+      f.set('category', 'other');
+      f.set('description', '照片太多或太大');
+      for (const [i, p] of pictures.entries()) f.append('pictures', new Blob([p], { type: 'image/jpeg' }), `${i}.jpg`);
+      return f;
+    };
+    const many = await pub('/public/complaints', { method: 'POST', body: form([1, 2, 3, 4].map((i) => makeJpeg(i))), headers: { accept: 'application/json' } });
+    expect(many.status).toBe(413);
+    expect(many.body.error.message).toMatch(/at most 3 pictures/);
+    const big = Buffer.concat([makeJpeg(5), Buffer.alloc(2 * 1024 * 1024)]);
+    const large = await pub('/public/complaints', { method: 'POST', body: form([big]), headers: { accept: 'application/json' } });
+    expect(large.status).toBe(413);
+    expect(large.body.error.code).toBe('GW_PAYLOAD_TOO_LARGE');
   });
 
   it('refuse a file that is not a picture', async () => {
@@ -292,7 +317,7 @@ describe('check-in and confirmation', () => {
 describe('rate limits', () => {
   let limited: TestGateway;
   beforeAll(async () => {
-    limited = await startTestGateway({ GATEWAY_COMPLAINTS_PER_ADDRESS: '2', GATEWAY_COMPLAINTS_PER_SITE: '3' }, supervisionRegistry);
+    limited = await startTestGateway({ GATEWAY_COMPLAINTS_PER_ADDRESS: '2', GATEWAY_COMPLAINTS_PER_SITE: '3', GATEWAY_PUBLIC_PER_MINUTE: '5' }, supervisionRegistry);
   });
   afterAll(async () => limited?.stop());
 
@@ -325,6 +350,15 @@ describe('rate limits', () => {
     expect(metrics).toMatch(/gateway_complaints_total\{outcome="rate_limited_address"\} 1/);
     expect(metrics).toMatch(/gateway_complaints_total\{outcome="rate_limited_site"\} 1/);
     expect(metrics).toMatch(/gateway_complaints_total\{outcome="accepted"\} 3/);
+  });
+
+  it('hold site-page views per address', async () => {
+    const code = (await limited.api('/api/sites/chem-d/code')).body.code;
+    const statuses: number[] = [];
+    // Eleven: even if the one-minute window turns during the loop, at most ten fit in two windows.
+    for (let i = 0; i < 11; i++) statuses.push((await fetch(`${limited.httpUrl}/s/${code}`)).status);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses).toContain(429);
   });
 });
 

@@ -82,7 +82,7 @@ export function planHtml(e: PlanExport): string {
       const r = results.get(v.site);
       return `<tr><td>${esc(s?.name ?? v.site)} <span class="en">${esc(v.site)}</span></td><td>${sector(s?.sector ?? '')}</td><td>${esc(v.creditGrade)} / ${esc(v.riskLevel)}</td>
 <td>${v.departments.map((d) => `${dept(d.department)}${d.reason === 'key_supervision' ? '（重点监管 / key supervision）' : ''}`).join('<br>')}</td><td>${esc(v.items.join('、'))}</td>
-<td class="mono">${esc(v.inspectors.join(', '))}</td><td>${r ? `${esc(CONCLUSIONS[r.conclusion] ?? r.conclusion)}<br>${esc(r.inspectedOn)}${confirmationHtml(r.confirmation)}` : '待检查 / pending'}</td></tr>`;
+<td class="mono">${esc(v.inspectors.map((i) => (e.inspectorNames?.[i] ? `${e.inspectorNames[i]} (${i})` : i)).join(', '))}</td><td>${r ? `${esc(CONCLUSIONS[r.conclusion] ?? r.conclusion)}<br>${esc(r.inspectedOn)}${confirmationHtml(r.confirmation)}` : '待检查 / pending'}</td></tr>`;
     })
     .join('\n');
   return page(

@@ -16,4 +16,6 @@ export interface SupervisionApi {
   itemsOf: (departments: readonly string[]) => string[];
   /** Requests per minute one address may make to /public/ (default 120). */
   publicPerMinute?: number;
+  /** Inspector id -> personal name (users' displayName); public pages show them only when the plan's policy says `publish.inspectorNames: true`. */
+  inspectorNames?: () => Readonly<Record<string, string>>;
 }

@@ -139,7 +139,10 @@ export function createMqttDelivery(opts: MqttDeliveryOptions) {
     } else if (!packet) {
       id = c.inflight.shift();
     }
-    if (id !== undefined) opts.acknowledged(client.id, id);
+    if (id === undefined) return;
+    // Acknowledged: no longer queued, so never published again; the connection forgets it.
+    c.sent.delete(id);
+    opts.acknowledged(client.id, id);
   });
 
   return {

@@ -50,6 +50,8 @@ export interface AuditFilter {
   recordedSince?: number;
   until?: number;
   site?: string;
+  /** Only rows of these sites (a scoped caller), so a page holds `limit` of its own rows. */
+  sites?: readonly string[];
   event?: string;
   afterSeq?: number;
   limit: number;
@@ -146,6 +148,7 @@ export function createAuditLog(db: StateDb) {
       }
       if (f.until !== undefined) (where.push('at < @until'), (params.until = f.until));
       if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
+      if (f.sites !== undefined) (where.push('site IN (SELECT value FROM json_each(@sites))'), (params.sites = JSON.stringify(f.sites)));
       if (f.event !== undefined) (where.push('event_id = @event'), (params.event = f.event));
       if (f.afterSeq !== undefined) (where.push('seq > @afterSeq'), (params.afterSeq = f.afterSeq));
       const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;

@@ -18,22 +18,30 @@ export const maintenanceWindowSchema = z.object({
 });
 export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
 
+/** The last millisecond of the year 9999: later times are no date anyone means (2^53 was accepted). */
+export const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** A window longer than this is a mistake or an attempt to silence a site for good. */
+export const MAX_WINDOW_MS = 366 * 86_400_000;
+const windowTime = z.number().int().positive().max(LATEST_TIME, 'must be a time in ms before the year 10000');
+export const WINDOW_TOO_LONG = 'a window may last at most 366 days; end it and open another';
+
 export const newWindowSchema = z
   .object({
     site: idSchema,
     device: idSchema.optional(),
-    start: z.number().int().positive(),
-    end: z.number().int().positive(),
+    start: windowTime,
+    end: windowTime,
     reason: z.string().trim().min(1, 'a reason is required').max(1000),
   })
   .strict()
-  .refine((w) => w.end > w.start, { message: 'end must be after start', path: ['end'] });
+  .refine((w) => w.end > w.start, { message: 'end must be after start', path: ['end'] })
+  .refine((w) => w.end - w.start <= MAX_WINDOW_MS, { message: WINDOW_TOO_LONG, path: ['end'] });
 export type NewWindow = z.infer<typeof newWindowSchema>;
 
 export const windowChangeSchema = z
   .object({
-    start: z.number().int().positive().optional(),
-    end: z.number().int().positive().optional(),
+    start: windowTime.optional(),
+    end: windowTime.optional(),
     reason: z.string().trim().min(1).max(1000).optional(),
   })
   .strict()

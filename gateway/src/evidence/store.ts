@@ -86,6 +86,10 @@ export function createEvidenceStore(opts: EvidenceOptions) {
     // earlier raises and escalations stay named in their audit rows, and pin as well.
     unclosedAudited: opts.db.prepare(`SELECT a.detail FROM audit a JOIN events e ON e.id = a.event_id WHERE e.state != 'closed' AND a.detail LIKE '%"pictures"%'`),
   };
+  // Inspection records (issue 16) are kept for good and published: the pictures they name are
+  // pinned for as long as the record exists. (A state db without inspections has no such table.)
+  const hasRecords = opts.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inspection_records'`).get() !== undefined;
+  const recordPictures = hasRecords ? opts.db.prepare(`SELECT pictures FROM inspection_records WHERE pictures IS NOT NULL`) : undefined;
   let usage = (q.total.get() as { bytes: number }).bytes;
   const pathOf = (sha: string) => join(root, sha.slice(0, 2), sha);
 
@@ -119,10 +123,19 @@ export function createEvidenceStore(opts: EvidenceOptions) {
         /* a row that is not JSON pins nothing; it was never written by the store */
       }
     }
+    const addAll = (pictures: unknown) => {
+      if (Array.isArray(pictures)) for (const p of pictures) if (typeof p === 'string') out.add(p);
+    };
     for (const row of q.unclosedAudited.iterate() as IterableIterator<{ detail: string }>) {
       try {
-        const pictures = (JSON.parse(row.detail) as { pictures?: unknown }).pictures;
-        if (Array.isArray(pictures)) for (const p of pictures) if (typeof p === 'string') out.add(p);
+        addAll((JSON.parse(row.detail) as { pictures?: unknown }).pictures);
+      } catch {
+        /* as above */
+      }
+    }
+    for (const row of (recordPictures?.iterate() ?? []) as Iterable<{ pictures: string }>) {
+      try {
+        addAll(JSON.parse(row.pictures));
       } catch {
         /* as above */
       }

@@ -1,6 +1,11 @@
 // Monitoring-factor codes: the HJ/T 212-2005 -> HJ 212-2017 map, and each 2017 code's name
 // (Chinese and English) and unit for the console. Sources: DOMAIN.md 1.7 for the codes marked
-// there; the others are from HJ 212-2017 Appendix B and need a domain owner's check (see README).
+// there. Entries marked "beyond 1.7" are not in DOMAIN.md; checked (2026-12-01, issue 13) against
+// the 2005 codes and units of chenqi92/alltobs-hj212 PollutionGas.java / PollutionWater.java
+// (the public enums DOMAIN.md 1.7 itself cites) and against the capture in ../shared/hj212-corpus
+// (which ST sends them, value ranges): all agree, none is checked against the standard's text.
+// UNVERIFIED: every unit (DOMAIN.md gives none), and a01013's kPa in particular: the capture's
+// S08 values reach 105,184 (Pa-like absolute pressure) on some loggers, a few kPa on others.
 
 export interface FactorInfo {
   zh: string;
@@ -17,7 +22,7 @@ export const CODE_2005_TO_2017: Readonly<Record<string, string>> = Object.freeze
   '060': 'w21003',
   '101': 'w21011',
   '065': 'w21001',
-  // water (Appendix B)
+  // water, beyond 1.7: the public enums agree; the capture sends both in ST=32 (water) frames, all zero
   '010': 'w01017',
   '023': 'w20116',
   // air (DOMAIN.md 1.7)
@@ -26,7 +31,9 @@ export const CODE_2005_TO_2017: Readonly<Record<string, string>> = Object.freeze
   '01': 'a34013',
   '02': 'a21026',
   '03': 'a21002',
-  // air (Appendix B)
+  // air, beyond 1.7: the public enums agree; the capture sends them in ST=31 (flue gas) frames with
+  // plausible ranges: 04 CO 0-6.6, S02 velocity 0-24 m/s, S03 temperature 0-393, S04 0-2,
+  // S05 humidity 0-40 %, S07 cross-section 0-56, S08 pressure 0-105,184 (unit unclear, see above)
   '04': 'a21005',
   S02: 'a01011',
   S03: 'a01012',

@@ -10,6 +10,7 @@ export { Reassembler, defaultSplitLimits, type SplitLimits, type SplitOutcome } 
 export { decodeData, cpOf, type DecodedFrame, type DecodeRefusal } from './decode.js';
 export { frame, replyFrame, type ReplyTo } from './encode.js';
 export { createHj212Listener, defaultHj212Limits, HJ212_OUTCOMES, type Hj212Listener, type Hj212ListenerOptions, type Hj212Ingest, type Hj212Limits, type Hj212Outcome, type FrameRecord, type EventTimeResult } from './listener.js';
-export { createHj212Source, frameLines, type Hj212SourceDeps } from './source.js';
+export { createHj212Source, frameLines, bootLine, type Hj212SourceDeps } from './source.js';
+export { noticeOf, alarmTransitions, ALARM_RULE, NOTICE_CNS, type Hj212Notice } from './notices.js';
 export { createHj212Commands, hj212CommandSchema, commandStatusSchema, CommandError, QN_RTN, EXE_RTN, type Hj212Command, type Hj212Commands, type CommandStatus } from './commands.js';
 export { hj212CommandRoutes } from './routes.js';

@@ -15,6 +15,7 @@ import { decodeData } from './decode.js';
 import { replyFrame } from './encode.js';
 import { Framer, type FramerOutput, type RawFrame } from './framer.js';
 import type { Packet } from './packet.js';
+import { noticeOf, NOTICE_CNS, type Hj212Notice } from './notices.js';
 import { INTERVAL_BY_CN, valuesOf } from './readings.js';
 import { Reassembler, defaultSplitLimits, type SplitLimits } from './split.js';
 import { parseLocalTime } from './time.js';
@@ -60,6 +61,8 @@ export interface Hj212Ingest {
   readings(device: RegisteredDevice, readings: Reading[]): Promise<{ ok: true } | { ok: false; reason: string; detail: string }>;
   /** The frames' records (hj212_frame); resolves once durable. */
   frames(device: RegisteredDevice, frames: FrameRecord[]): Promise<void>;
+  /** A 2081 (restart) or 2072 (logger alarm) frame: kept beyond its raw text; resolves once durable. */
+  notice?(device: RegisteredDevice, notice: Hj212Notice): Promise<void>;
   /** A frame without readings (heartbeat, status) came in: the device is alive. */
   seen(device: RegisteredDevice): void;
   connection(device: RegisteredDevice, online: boolean): void;
@@ -346,9 +349,14 @@ export function createHj212Listener(opts: Hj212ListenerOptions) {
       });
     }
     if (readings.length === 0) opts.ingest.seen(device);
+    const notice = NOTICE_CNS.has(cn) ? noticeOf(cn, parseCp(packet.cp), device.entry.hj212!.timezone ?? opts.timezone, records[0]!.sha256, now) : undefined;
     let refusal: { reason: string; detail: string } | undefined;
     try {
-      const [result] = await Promise.all([readings.length > 0 ? opts.ingest.readings(device, readings) : Promise.resolve({ ok: true as const }), opts.ingest.frames(device, records)]);
+      const [result] = await Promise.all([
+        readings.length > 0 ? opts.ingest.readings(device, readings) : Promise.resolve({ ok: true as const }),
+        opts.ingest.frames(device, records),
+        notice && opts.ingest.notice ? opts.ingest.notice(device, notice) : undefined,
+      ]);
       if (!result.ok) refusal = result;
     } catch (err) {
       // Nothing durable, nothing acknowledged: the logger sends it again.

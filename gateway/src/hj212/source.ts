@@ -6,7 +6,9 @@ import { eventTime, type Decoded, type IngestLimits, type Rejection } from '../i
 import type { Logger, Metrics } from '../observability/index.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { escapeName, nanos, quoteString } from '../storage/index.js';
+import type { RuleTransition } from '../rules/index.js';
 import { createHj212Listener, type FrameRecord, type Hj212Limits, type Hj212ListenerOptions } from './listener.js';
+import { alarmTransitions, type Hj212Notice } from './notices.js';
 
 export interface Hj212SourceDeps {
   registry: () => Registry;
@@ -27,6 +29,15 @@ export interface Hj212SourceDeps {
   hj212Limits?: Partial<Hj212Limits>;
   onReply?: Hj212ListenerOptions['onReply'];
   sharedBackoff?: Hj212ListenerOptions['sharedBackoff'];
+  /** A logger alarm (2072) as a supervision event: whether its key is open, and record it (pipeline.applySystem). */
+  isOpen?(key: string): boolean;
+  raise?(t: RuleTransition): void;
+}
+
+/** A 2081: one device_boot point (restarted_at in ms since epoch when the logger said when; the frame's SHA-256). */
+export function bootLine(device: RegisteredDevice, n: Extract<Hj212Notice, { kind: 'boot' }>, seq: number): string {
+  const fields = [...(n.restartedAt !== undefined ? [`restarted_at=${n.restartedAt}i`] : []), `source="hj212"`, `frame=${quoteString(n.frame)}`].join(',');
+  return `device_boot,site=${escapeName(device.site)},device=${escapeName(device.device)} ${fields} ${nanos(n.at, seq)}`;
 }
 
 /** One hj212_frame point per frame; the nanosecond part keeps frames of one millisecond apart. */
@@ -64,6 +75,14 @@ export function createHj212Source(deps: Hj212SourceDeps) {
       async frames(device, records) {
         await room();
         return deps.writeLines(frameLines(device, records, seq));
+      },
+      async notice(device, n) {
+        if (n.kind === 'boot') {
+          await room();
+          deps.logger.info({ site: device.site, device: device.device, restartedAt: n.restartedAt }, 'HJ 212 logger restarted (2081)');
+          return deps.writeLines([bootLine(device, n, seq())]);
+        }
+        for (const t of alarmTransitions(device, n)) if (deps.raise && !deps.isOpen?.(t.key)) deps.raise(t);
       },
       seen: (device) => deps.seen(device),
       connection: (device, online) => deps.connection(device, online),

@@ -40,8 +40,22 @@ export const planExportSchema = z.object({
   drawHash: z.string().nullable(),
   draw: drawSchema.nullable(),
   results: z.array(publicResultSchema),
+  /** Drawn inspectors' personal names (id -> name), only when the plan's policy has `publish.inspectorNames: true`. */
+  inspectorNames: z.record(z.string(), z.string()).optional(),
 });
 export type PlanExport = z.infer<typeof planExportSchema>;
+
+/**
+ * Personal names are published only when the plan's (frozen, hashed) policy says
+ * `publish.inspectorNames: true` (default false): then the drawn inspectors' names go beside
+ * the export (`inspectorNames`, id -> name), outside what verify recomputes.
+ */
+export function withInspectorNames(e: PlanExport, names: Readonly<Record<string, string>>): PlanExport {
+  if (!e.policy?.publish.inspectorNames || !e.draw) return e;
+  const drawn = new Set(e.draw.visits.flatMap((v) => v.inspectors));
+  const published = Object.fromEntries(Object.entries(names).filter(([id]) => drawn.has(id)));
+  return Object.keys(published).length ? { ...e, inspectorNames: published } : e;
+}
 
 export interface VerifyCheck {
   check: string;

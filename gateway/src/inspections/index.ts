@@ -5,7 +5,7 @@ export { createStream, pick, parseSeed, type SeededStream } from './random.js';
 export { inspectionPolicySchema, loadPolicy, parsePolicy, policyVersion, PolicyError, POLICY_FILE, stratumShare, type InspectionPolicy, type DepartmentPolicy } from './policy.js';
 export { canonicalPool, planParamsSchema, poolHash, poolSchema, type PlanParams, type Pool, type PoolSite } from './pool.js';
 export { computeDraw, drawSchema, DrawError, planDays, visitSchema, type Draw, type Visit } from './draw.js';
-export { EXPORT_FORMAT, outcomeSchema, OUTCOMES, planExportSchema, publicResultSchema, verifyExport, type Outcome, type PlanExport } from './export.js';
+export { EXPORT_FORMAT, outcomeSchema, OUTCOMES, planExportSchema, publicResultSchema, verifyExport, withInspectorNames, type Outcome, type PlanExport } from './export.js';
 export { freezePool, type FreezeInput } from './freeze.js';
 export { conclusionOf, inspectionRecordSchema, visitRecordSchema, type InspectionRecord, type VisitRecord } from './records.js';
 export { createInspections, InspectionError, newPlanSchema, type Inspections, type InspectionsDeps, type NewPlan, type Plan } from './service.js';

@@ -7,6 +7,7 @@ import type { RegisteredDevice } from '../registry/index.js';
 import { inputsFor, type EngineInput, type RuleTransition } from '../rules/index.js';
 import type { Backlog } from '../storage/index.js';
 import { BACKLOG_KEY, backlogTransition } from './backlog-rule.js';
+import { createDeviceShare } from './device-share.js';
 import { sendToSinks, type TransitionSink } from './sinks.js';
 
 /**
@@ -35,6 +36,8 @@ export interface PipelineStore {
   writeReadings(readings: Reading[], maintenance?: boolean): Promise<void>;
   writeDetections(detections: Detection[]): Promise<void>;
   backlog(): Backlog;
+  /** Bytes appended so far; with backlog(), tells which device's writes are still waiting. */
+  appended(): number;
 }
 
 export interface PipelineOptions {
@@ -48,6 +51,11 @@ export interface PipelineOptions {
   limits: IngestLimits;
   /** At this many outbox bytes the pipeline applies backpressure and raises storage_backlog. */
   outboxCapBytes: number;
+  /**
+   * At this many of its own bytes in the outbox a device's at-least-once messages wait (and its
+   * at-most-once ones are refused), alone, while other devices go on; default: no share.
+   */
+  deviceShareBytes?: number;
   /**
    * Payload profiles: a vendor message on a topic turned into the contract's shape, or
    * `{ ignored }`, or null when no profile applies (the topic contract then decodes it).
@@ -80,10 +88,12 @@ export function createPipeline(opts: PipelineOptions) {
   const readingsTotal = metrics.counter('gateway_readings_total', 'Telemetry values accepted').bind();
   const transitionsTotal = metrics.counter('gateway_event_transitions_total', 'Event transitions, by type and severity');
   const refusedAtCap = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
+  const heldAtShare = metrics.counter('gateway_outbox_device_held_total', "Publishes held (qos 1) or refused (qos 0) while their device's share of the outbox was full, by qos");
   const ok = { telemetry: { ok: true, channel: 'telemetry' }, vision: { ok: true, channel: 'vision' }, status: { ok: true, channel: 'status' } } as const;
   let stopping = false;
 
   const outboxFull = () => store.backlog().bytes >= opts.outboxCapBytes;
+  const share = createDeviceShare({ appended: () => store.appended(), waiting: () => store.backlog().bytes }, opts.deviceShareBytes ?? Infinity);
 
   /** Storage and fan-out of one recorded transition, through every sink in order. */
   function dispatch(a: AppliedTransition): void {
@@ -133,10 +143,10 @@ export function createPipeline(opts: PipelineOptions) {
     return applied;
   }
 
-  async function waitForRoom(): Promise<void> {
-    while (outboxFull() && !stopping) await new Promise((r) => setTimeout(r, ROOM_POLL_MS));
+  async function waitForRoom(device: string): Promise<void> {
+    while ((outboxFull() || share.over(device)) && !stopping) await new Promise((r) => setTimeout(r, ROOM_POLL_MS));
     // A message held at the cap while the gateway stops is not acknowledged: the device resends it.
-    if (outboxFull()) throw new Error('the gateway is stopping and the outbox is full; the message was not accepted');
+    if (outboxFull() || share.over(device)) throw new Error('the gateway is stopping and the outbox is full; the message was not accepted');
   }
 
   function accept(source: string, device: RegisteredDevice, message: IngestMessage): Promise<AcceptResult> {
@@ -144,7 +154,13 @@ export function createPipeline(opts: PipelineOptions) {
       // At the cap nothing is dropped silently: at-least-once waits (its ack withheld), at-most-once is refused and counted.
       refusedAtCap.inc({ qos: String(message.qos) });
       if (message.qos === 0) return Promise.resolve({ ok: false, reason: 'outbox_full', detail: 'the outbox is at its cap; InfluxDB is behind' });
-      return waitForRoom().then(() => accept(source, device, message));
+      return waitForRoom(device.device).then(() => accept(source, device, message));
+    }
+    if (share.over(device.device)) {
+      // The same for one device at its share, so that a flooding device waits alone.
+      heldAtShare.inc({ qos: String(message.qos) });
+      if (message.qos === 0) return Promise.resolve({ ok: false, reason: 'outbox_full', detail: "this device's share of the outbox is full; InfluxDB is behind" });
+      return waitForRoom(device.device).then(() => accept(source, device, message));
     }
     const decoded = decode(device, message, clock());
     if ('ignored' in decoded) return Promise.resolve({ ok: true, ignored: decoded.ignored });
@@ -167,7 +183,9 @@ export function createPipeline(opts: PipelineOptions) {
     }
     acceptedBy[decoded.channel].inc();
     if (decoded.channel === 'vision' && decoded.amends) return amend(decoded, now);
+    const before = store.appended();
     const durable = keep(device, decoded, now);
+    share.charge(device.device, before, store.appended());
     for (const input of inputsFor(decoded, device)) run(input, now);
     return durable.then(() => ok[decoded.channel]);
   }
@@ -205,6 +223,7 @@ export function createPipeline(opts: PipelineOptions) {
     /** Once a second (RULES.md): offline and clearAfter, overdue events, the storage backlog rule. */
     tick(now: number): void {
       run({ type: 'tick' }, now);
+      share.sweep();
       for (const a of events.markOverdue(opts.overdueLimits, now)) dispatch(a);
       const full = outboxFull();
       if (full === isOpen(BACKLOG_KEY)) return;

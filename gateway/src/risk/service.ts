@@ -13,6 +13,11 @@ const DAY = 86_400_000;
 // A rise to these levels raises (or escalates) the site's one RISK-01 event at this severity.
 const SEVERITY_OF: Record<Exclude<RiskLevel, 'blue'>, Severity> = { yellow: 'warning', orange: 'major', red: 'critical' };
 
+
+/** Telemetry fields that are marks, not readings. */
+const NOT_READINGS = new Set(['count_flags', 'count_skewed', 'count_late']);
+/** Flagged lines whose flags are read per site and evaluation (beyond: estimated, see invalidShare). */
+const FLAGGED_LINES_READ = 20_000;
 export interface RiskSite {
   id: string;
   sector: Sector;
@@ -97,18 +102,40 @@ export function createRiskService(deps: RiskServiceDeps) {
     return Math.min(1, down / ((now - from) * Math.max(1, site.devices)));
   }
 
-  /** Invalid share: telemetry lines carrying a `flags` field over all lines of the site, from InfluxDB. */
+  /**
+   * Invalid share: readings flagged invalid over all readings of the site in the window, from
+   * InfluxDB. Every stored value is a field of its telemetry line, so the readings are the sum
+   * of the per-field counts; an invalid reading is one `<metric>:<flag>` entry of the line's
+   * `flags` field (values that could not be stored, `:nonfinite`/`:reserved`, count on both
+   * sides). The flags of up to FLAGGED_LINES_READ lines are read and counted exactly; past that,
+   * the rest are estimated at the entries per line of those read (the count of flagged lines is
+   * exact either way).
+   */
   async function invalidShare(site: string, from: number, now: number): Promise<number | null> {
     if (!deps.history.enabled) return null;
+    const where = `"site" = $site AND time >= ${Math.trunc(from)}ms AND time <= ${Math.trunc(now)}ms`;
     try {
-      const [r] = await deps.history.query(`SELECT COUNT(*) FROM "telemetry" WHERE "site" = $site AND time >= ${Math.trunc(from)}ms AND time <= ${Math.trunc(now)}ms`, { site });
+      const [r] = await deps.history.query(`SELECT COUNT(*) FROM "telemetry" WHERE ${where}`, { site });
       const s = r?.series[0];
       if (!s) return 0;
       const counts = new Map(s.columns.map((c, i) => [c, Number(s.values[0]?.[i] ?? 0)]));
-      const flagged = counts.get('count_flags') ?? 0;
-      // Every line has at least one metric: the largest per-field count is a floor for the line count.
-      const lines = Math.max(0, ...[...counts].filter(([c]) => c.startsWith('count_') && c !== 'count_flags' && c !== 'count_skewed').map(([, n]) => n));
-      return lines === 0 ? 0 : Math.min(1, flagged / lines);
+      const flaggedLines = counts.get('count_flags') ?? 0;
+      const stored = [...counts].filter(([c]) => c.startsWith('count_') && !NOT_READINGS.has(c)).reduce((n, [, v]) => n + v, 0);
+      if (flaggedLines === 0) return 0;
+      const [f] = await deps.history.query(`SELECT "flags" FROM "telemetry" WHERE ${where} LIMIT ${FLAGGED_LINES_READ}`, { site });
+      const rows = f?.series[0]?.values ?? [];
+      let invalid = 0;
+      let unstored = 0;
+      for (const row of rows) {
+        for (const entry of String(row[1] ?? '').split(' ')) {
+          if (entry === '') continue;
+          invalid++;
+          if (entry.endsWith(':nonfinite') || entry.endsWith(':reserved')) unstored++;
+        }
+      }
+      const scale = rows.length > 0 ? flaggedLines / rows.length : 0;
+      const total = stored + unstored * scale;
+      return total === 0 ? 0 : Math.min(1, (invalid * scale) / total);
     } catch (err) {
       log.warn({ err, site }, 'invalid share not available from InfluxDB');
       return null;

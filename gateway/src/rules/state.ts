@@ -182,6 +182,20 @@ export function createEngineState(): EngineState {
 
 type DeviceKey = { site: string; device: string; sector: Sector; kind: DeviceKind };
 
+/**
+ * A registered device gets its state at start (offline expectations), long before its first
+ * reading; until then its series and rule keys share these empty maps (19,000 registered devices
+ * held ~8 MiB of empty Maps). `seriesFor`/`ruleKeyState` swap in a map of its own on first write;
+ * a write to a shared one is a bug, so it throws.
+ */
+class SharedEmptyMap<K, V> extends Map<K, V> {
+  override set(): this {
+    throw new Error('rule engine: write to a shared empty map');
+  }
+}
+const NO_SERIES: Map<string, SeriesState> = new SharedEmptyMap();
+const NO_RULE_KEYS: Map<string, RuleKeyState> = new SharedEmptyMap();
+
 function newDevice(ref: DeviceKey): DeviceState {
   return {
     site: ref.site,
@@ -189,8 +203,8 @@ function newDevice(ref: DeviceKey): DeviceState {
     sector: ref.sector,
     kind: ref.kind,
     lastSeen: NaN,
-    series: new Map(),
-    rules: new Map(),
+    series: NO_SERIES,
+    rules: NO_RULE_KEYS,
     offline: new Map(),
     offlineCache: null,
   };
@@ -224,10 +238,24 @@ export function eachDevice(state: EngineState, fn: (dev: DeviceState) => void): 
   for (const dev of state.shadowed.values()) fn(dev);
 }
 
+/** The state of a metric's series on a device, created on its first reading. */
+export function seriesFor(dev: DeviceState, key: string): SeriesState {
+  let series = dev.series.get(key);
+  if (series === undefined) {
+    if (dev.series === NO_SERIES) dev.series = new Map();
+    series = { lastTs: -Infinity, prevTs: NaN, prevValue: NaN, rules: null, shared: null, states: [] };
+    dev.series.set(key, series);
+  }
+  return series;
+}
+
 /** The state of a rule's event key on a device, created on first need. */
 export function ruleKeyState(dev: DeviceState, rule: { id: string; version: string }): RuleKeyState {
   let st = dev.rules.get(rule.id);
-  if (st === undefined) dev.rules.set(rule.id, (st = newRuleKeyState(rule)));
+  if (st === undefined) {
+    if (dev.rules === NO_RULE_KEYS) dev.rules = new Map();
+    dev.rules.set(rule.id, (st = newRuleKeyState(rule)));
+  }
   return st;
 }
 

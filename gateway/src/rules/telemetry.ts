@@ -2,7 +2,7 @@ import { encodeEventKey, severityRank, type Reading, type Severity } from '../do
 import { boundOf, clearBoundOf, firstLevel, holds } from './compare.js';
 import { telemetryCandidates, type CompiledLevelRule, type CompiledFlatlineRule, type CompiledRules, type FlatlineParams, type LevelParams } from './compile.js';
 import { fmt, formatDuration, unitOf, where } from './message.js';
-import { ruleKeyState, type DeviceState, type FlatRun, type RuleKeyState, type SeriesState, type WindowBuffer } from './state.js';
+import { ruleKeyState, seriesFor, type DeviceState, type FlatRun, type RuleKeyState, type SeriesState, type WindowBuffer } from './state.js';
 import type { RuleTransition } from './types.js';
 
 // threshold, rate, window and flatline: the kinds that compare telemetry readings.
@@ -262,11 +262,7 @@ export function stepReading(rules: CompiledRules, dev: DeviceState, reading: Rea
   if (!reading.valid) return;
   // Minute, hourly and daily values of a metric are series of their own (they interleave in time).
   const seriesKey = reading.interval === undefined || reading.interval === 'rt' ? reading.metric : `${reading.metric}@${reading.interval}`;
-  let series: SeriesState | undefined = dev.series.get(seriesKey);
-  if (series === undefined) {
-    series = { lastTs: -Infinity, prevTs: NaN, prevValue: NaN, rules: null, shared: null, states: [] };
-    dev.series.set(seriesKey, series);
-  }
+  const series = seriesFor(dev, seriesKey);
   const ts = reading.ts;
   // RULES.md: a reading older than the last evaluated one of the same device and metric is not evaluated.
   if (ts < series.lastTs) return;

@@ -5,4 +5,4 @@ export { COMPLAINT_CATEGORIES, CATEGORY_ZH, complaintSchema, MAX_COMPLAINT_PICTU
 export { windowLimiter, type WindowLimiter } from './limits.js';
 export { qrPng, qrSvg } from './qr.js';
 export { randomBase32, spokenCode, normaliseSpoken, SITE_CODE_PATTERN, TRACKING_PATTERN } from './random.js';
-export { createScanCode, referredRaise, ScanCodeError, type ScanCode, type ScanCodeDeps, type ScanSite, type TrackedState } from './service.js';
+export { COMPLAINT_DEVICE, createScanCode, referredRaise, ScanCodeError, type ScanCode, type ScanCodeDeps, type ScanSite, type TrackedState } from './service.js';

@@ -21,6 +21,9 @@ export class ScanCodeError extends Error {
   }
 }
 
+/** The "device" of a complaint event: the public, whom no maintenance window silences. */
+export const COMPLAINT_DEVICE = 'public';
+
 export interface ScanSite {
   id: string;
   name: string;
@@ -124,7 +127,7 @@ export function createScanCode(deps: ScanCodeDeps) {
           item: 'COMPLAINT',
           title: `扫码投诉：${CATEGORY_ZH[input.category]} (complaint: ${input.category})`,
           site: site.id,
-          device: 'public',
+          device: COMPLAINT_DEVICE,
           sector: site.sector,
           severity: input.category === 'safety' ? 'major' : 'warning',
           value: 1,

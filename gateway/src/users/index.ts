@@ -2,3 +2,4 @@
 export * from './schema.js';
 export { createUserStore, hashToken, newToken, UserError, type UserStore } from './store.js';
 export { loadApiToken } from './api-token.js';
+export { makeAllSitesExplicit } from './legacy-scope.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { StateDb } from '../storage/index.js';
-import type { NewUser, Principal, Role, User } from './schema.js';
+import { ALL_SITES, type NewUser, type Principal, type Role, type User } from './schema.js';
 
 interface UserRow {
   id: string;
@@ -9,6 +9,7 @@ interface UserRow {
   sites: string | null;
   departments: string | null;
   conflicts: string | null;
+  display_name?: string | null;
   token_hash: string;
   created_at: number;
   created_by: string;
@@ -25,14 +26,22 @@ export function newToken(): string {
   return `gw_${randomBytes(24).toString('base64url')}`;
 }
 
+/** ["*"] (every site, said explicitly) reads as null, as an unscoped role's sites do. */
+function siteList(sites: string[]): string[] | null {
+  return sites.includes(ALL_SITES) ? null : sites;
+}
+
+const SCOPED_ROLES = "('viewer', 'inspector', 'operator')";
+
 function toUser(r: UserRow): User {
   return {
     id: r.id,
     name: r.name,
     role: r.role as Role,
-    sites: r.sites === null ? null : (JSON.parse(r.sites) as string[]),
+    sites: r.sites === null ? null : siteList(JSON.parse(r.sites) as string[]),
     departments: r.departments === null ? null : (JSON.parse(r.departments) as string[]),
     conflicts: r.conflicts === null ? [] : (JSON.parse(r.conflicts) as string[]),
+    displayName: r.display_name ?? null,
     createdAt: r.created_at,
     createdBy: r.created_by,
     disabled: r.disabled_at !== null,
@@ -59,14 +68,18 @@ export type UserStore = ReturnType<typeof createUserStore>;
  */
 export function createUserStore(db: StateDb, bootstrapToken: string) {
   const bootstrapHash = hashToken(bootstrapToken);
+  // Personal names (issue 16): a column this module adds itself, so an older state db gains it in place.
+  if (!(db.prepare('PRAGMA table_info(users)').all() as Array<{ name: string }>).some((c) => c.name === 'display_name')) db.exec('ALTER TABLE users ADD COLUMN display_name TEXT');
   const q = {
     byHash: db.prepare('SELECT * FROM users WHERE token_hash = ? AND disabled_at IS NULL'),
     byName: db.prepare('SELECT * FROM users WHERE name = ?'),
     byId: db.prepare('SELECT * FROM users WHERE id = ?'),
     all: db.prepare('SELECT * FROM users ORDER BY created_at, id'),
-    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by, departments, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    insert: db.prepare('INSERT INTO users (id, name, role, sites, token_hash, created_at, created_by, departments, conflicts, display_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     setConflicts: db.prepare('UPDATE users SET conflicts = ? WHERE id = ?'),
     disable: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
+    implicitAll: db.prepare(`SELECT name FROM users WHERE sites IS NULL AND departments IS NULL AND role IN ${SCOPED_ROLES} ORDER BY name`),
+    makeExplicit: db.prepare(`UPDATE users SET sites = '["*"]' WHERE sites IS NULL AND departments IS NULL AND role IN ${SCOPED_ROLES}`),
   };
 
   const disabledListeners = new Set<(name: string) => void>();
@@ -77,6 +90,17 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
       disabledListeners.add(listener);
       return () => disabledListeners.delete(listener);
     },
+
+    /**
+     * Users created before "every site" had to be said (issue 20, finding 13): scoped roles with
+     * no sites and no departments, who saw every site. They keep seeing every site, now stored
+     * as sites ["*"]; their names are returned once, for the log, so an admin can narrow them.
+     */
+    makeAllSitesExplicit: db.transaction((): string[] => {
+      const names = (q.implicitAll.all() as { name: string }[]).map((r) => r.name);
+      if (names.length > 0) q.makeExplicit.run();
+      return names;
+    }),
 
     /** Whether a user of this name exists (disabled or not). */
     exists: (name: string): boolean => name === 'admin' || q.byName.get(name) !== undefined,
@@ -100,10 +124,11 @@ export function createUserStore(db: StateDb, bootstrapToken: string) {
       if (RESERVED_NAMES.has(input.name)) throw new UserError('conflict', `${input.name} is a reserved name`);
       const token = newToken();
       const id = `usr-${randomBytes(6).toString('hex')}`;
+      // Unscoped roles store no sites; scoped ones their list, ["*"] included (schema.ts).
       const sites = input.role === 'supervisor' || input.role === 'admin' ? null : (input.sites ?? null);
       const departments = input.role === 'supervisor' || input.role === 'admin' || !input.departments ? null : JSON.stringify([...new Set(input.departments)].sort());
       const conflicts = input.conflicts?.length ? JSON.stringify([...new Set(input.conflicts)].sort()) : null;
-      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy, departments, conflicts);
+      q.insert.run(id, input.name, input.role, sites ? JSON.stringify(sites) : null, hashToken(token), at, createdBy, departments, conflicts, input.displayName ?? null);
       return { user: toUser(q.byId.get(id) as UserRow), token };
     },
 

@@ -58,6 +58,7 @@ export function buildPipeline(
     limits: parts.limits,
     pictures: parts.keepPicture,
     outboxCapBytes: config.GATEWAY_OUTBOX_MAX_BYTES,
+    deviceShareBytes: Math.floor((config.GATEWAY_OUTBOX_MAX_BYTES * config.GATEWAY_OUTBOX_DEVICE_SHARE) / 100),
     overdueLimits: parts.overdueLimits,
     translate: parts.profiles.fromMqtt,
     clock: parts.clock,

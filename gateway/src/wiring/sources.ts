@@ -66,6 +66,8 @@ export function buildHj212(config: GatewayConfig, s: Pick<GatewayState, 'registr
     timezone: config.GATEWAY_TIMEZONE,
     hj212Limits: { maxFrame: config.GATEWAY_HJ212_MAX_FRAME, freeLoginFailures: config.GATEWAY_LOGIN_FREE_FAILURES, connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND },
     sharedBackoff: backoff,
+    isOpen: pipeline.isOpen,
+    raise: (t) => void pipeline.applySystem(t),
     onReply: (device, packet) => (packet.cn === '1013' ? void commands.onTimeRequest(device) : commands.onReply(device, packet)),
   });
   const commands = createHj212Commands({ send: source.send, session: source.session, records, clock, timezone: config.GATEWAY_TIMEZONE });

@@ -9,7 +9,8 @@ import { createMetrics, type Logger } from '../observability/index.js';
 import { createRegistryHost } from '../registry/index.js';
 import { createRuleHost } from '../rule-host.js';
 import { kvGet, kvSet, openStateDb } from '../storage/index.js';
-import { createUserStore, loadApiToken } from '../users/index.js';
+import { createUserStore, loadApiToken, makeAllSitesExplicit } from '../users/index.js';
+import { COMPLAINT_DEVICE } from '../scancode/index.js';
 
 /** A child logger named after the module it is given to. */
 export type ModuleLog = (module: string) => Logger;
@@ -29,13 +30,15 @@ export async function buildState(config: GatewayConfig, opts: { clock: () => num
   rulesLog.info({ rules: rules.rules().rules.length, dir: rulesDir }, 'rules loaded');
   const apiToken = loadApiToken(config.GATEWAY_API_TOKEN, dataDir, log('users'));
   const users = createUserStore(db, apiToken);
+  makeAllSitesExplicit(users, log('users'));
   const history = await createHistory(config, dataDir, log('history'));
   const webhooks = createWebhooks(db, { logger: log('webhooks'), clock, egress: parseAllowList(config.GATEWAY_WEBHOOK_ALLOW), retry: { minDelayMs: config.GATEWAY_WEBHOOK_MIN_RETRY, maxDelayMs: config.GATEWAY_WEBHOOK_MAX_RETRY } });
   let maintenance: Maintenance | undefined;
   const events = createEventStore(db, {
     clock,
     maxClockSkewMs: config.GATEWAY_MAX_CLOCK_SKEW,
-    inMaintenance: (site, device, at) => maintenance?.covers(site, device, at) ?? false,
+    // A maintenance window silences the site's devices, never a complaint from the public.
+    inMaintenance: (site, device, at) => device !== COMPLAINT_DEVICE && (maintenance?.covers(site, device, at) ?? false),
     // Deliveries are queued in the same SQLite transaction as the transition: none is lost in a crash.
     afterRecord: (a) => webhooks.enqueue(a),
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CREDIT_GRADES, RISK_LEVELS } from '../../../gateway/src/domain/index.js';
-import { canonicalPool, inspectionPolicySchema, type InspectionPolicy, type PlanParams, type Pool, type PoolSite } from '../../../gateway/src/inspections/index.js';
+import { canonicalJson, canonicalPool, computeDraw, EXPORT_FORMAT, hashOf, inspectionPolicySchema, policyVersion, sha256Hex, type InspectionPolicy, type PlanExport, type PlanParams, type Pool, type PoolSite } from '../../../gateway/src/inspections/index.js';
 
 export const EMB = 'Emergency Management Bureau';
 export const EEB = 'Ecology and Environment Bureau';
@@ -48,3 +48,28 @@ export function gridPool(perStratum: number, inspectors = 6): Pool {
 
 export const newSeed = () => randomBytes(32).toString('hex');
 export const fixedSeed = (n: number) => n.toString(16).padStart(64, '0');
+
+/** A drawn plan's public export, as the gateway builds it, from a fixed seed and a grid pool. */
+export function drawnExport(policy: InspectionPolicy = testPolicy(), seedN = 77): PlanExport {
+  const seed = fixedSeed(seedN);
+  const pool = gridPool(6);
+  const draw = computeDraw(seed, pool, policy, params);
+  return {
+    format: EXPORT_FORMAT,
+    id: 'plan-test',
+    title: 'December hazchem',
+    params,
+    state: 'drawn',
+    createdAt: '2026-11-30T08:00:00.000Z',
+    drawnAt: '2026-12-01T08:00:00.000Z',
+    seedHash: sha256Hex(Buffer.from(seed, 'hex')),
+    seed,
+    policyVersion: policyVersion(policy),
+    policy,
+    poolHash: hashOf(pool),
+    pool,
+    drawHash: sha256Hex(canonicalJson(draw)),
+    draw,
+    results: [],
+  };
+}

@@ -4,32 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../gateway/src/inspections/cli.js';
 import { canonicalJson, computeDraw, EXPORT_FORMAT, hashOf, policyVersion, sha256Hex, verifyExport, type PlanExport } from '../../../gateway/src/inspections/index.js';
-import { fixedSeed, gridPool, params, testPolicy } from './fixtures.js';
+import { drawnExport, fixedSeed } from './fixtures.js';
 
-function exported(): PlanExport {
-  const seed = fixedSeed(77);
-  const pool = gridPool(6);
-  const policy = testPolicy();
-  const draw = computeDraw(seed, pool, policy, params);
-  return {
-    format: EXPORT_FORMAT,
-    id: 'plan-test',
-    title: 'December hazchem',
-    params,
-    state: 'drawn',
-    createdAt: '2026-11-30T08:00:00.000Z',
-    drawnAt: '2026-12-01T08:00:00.000Z',
-    seedHash: sha256Hex(Buffer.from(seed, 'hex')),
-    seed,
-    policyVersion: policyVersion(policy),
-    policy,
-    poolHash: hashOf(pool),
-    pool,
-    drawHash: sha256Hex(canonicalJson(draw)),
-    draw,
-    results: [],
-  };
-}
+const exported = (): PlanExport => drawnExport();
 // What a downloaded file holds: the export after a JSON round trip.
 const asPublished = (e: PlanExport) => JSON.parse(JSON.stringify(e));
 const failed = (r: ReturnType<typeof verifyExport>) => r.checks.filter((c) => !c.ok).map((c) => c.check);

@@ -201,7 +201,7 @@ export default {
   'users.sites': 'Sites',
   'users.allSites': 'all sites',
   'users.add': 'Add user',
-  'users.sitesHelp': 'Site ids, comma separated; empty for all sites',
+  'users.sitesHelp': 'Site ids, comma separated; * for all sites (viewers and operators need one or the other)',
   'users.created': 'User {name} created. Their token is shown once: ',
   'users.failed': 'Could not add the user: {message}',
   'users.loadFailed': 'Could not load the users: {message}',

@@ -202,7 +202,7 @@ export default {
   'users.sites': '企业',
   'users.allSites': '全部企业',
   'users.add': '添加用户',
-  'users.sitesHelp': '企业编号，用逗号分隔；留空表示全部企业',
+  'users.sitesHelp': '企业编号，用逗号分隔；填 * 表示全部企业（查看员和值班员必须填写）',
   'users.created': '已创建用户 {name}。其令牌只显示这一次：',
   'users.failed': '无法添加用户：{message}',
   'users.loadFailed': '无法加载用户：{message}',

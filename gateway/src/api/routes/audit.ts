@@ -53,9 +53,10 @@ export const auditRoutes = (deps: AuditRouteDeps): FastifyPluginAsyncZod => asyn
       if (req.query.site) requireSite(p, req.query.site);
       const { after, ...rest } = req.query;
       rest.limit = pageLimit(req, rest.limit, deps.maxPage);
-      const all = deps.events.audit.list({ ...rest, ...(after !== undefined ? { afterSeq: after } : {}) });
-      const records = p.sites ? all.filter((r) => p.sites!.includes(r.site)) : all;
-      return { records, nextAfter: all.length === rest.limit ? all.at(-1)!.seq : null };
+      // The scope goes into the query: filtering a page afterwards showed how many rows of
+      // other sites it held (issue 20, finding 14).
+      const records = deps.events.audit.list({ ...rest, ...(p.sites ? { sites: p.sites } : {}), ...(after !== undefined ? { afterSeq: after } : {}) });
+      return { records, nextAfter: records.length === rest.limit ? records.at(-1)!.seq : null };
     },
   );
 

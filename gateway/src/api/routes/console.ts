@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -79,15 +79,25 @@ function notFound(reply: FastifyReply, url: string) {
   return reply.code(404).headers(SECURITY_HEADERS).send({ error: { code: 'GW_NOT_FOUND', message: `no file ${url.split('?')[0]}` } });
 }
 
-async function sendFile(req: FastifyRequest, reply: FastifyReply, file: string | null, cache: string) {
+/** Is `full` (a real path) inside the real path of `root`? Symbolic links are resolved first. */
+async function underRoot(root: string, full: string): Promise<boolean> {
+  const inside = relative(await realpath(root), full);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+}
+
+async function sendFile(req: FastifyRequest, reply: FastifyReply, root: string, file: string | null, cache: string) {
   if (!file) return notFound(reply, req.url);
   let body: Buffer;
   let mtimeMs: number;
   try {
-    const s = await stat(file);
+    // A symbolic link (of the file or of a folder on its way) may lead out of the root: only
+    // what really lies under the root is served, and only regular files (issue 20, finding 14).
+    const real = await realpath(file);
+    if (!(await underRoot(root, real))) return notFound(reply, req.url);
+    const s = await stat(real);
     if (!s.isFile()) return notFound(reply, req.url);
     mtimeMs = s.mtimeMs;
-    body = await readFile(file);
+    body = await readFile(real);
   } catch {
     return notFound(reply, req.url);
   }
@@ -108,13 +118,13 @@ export const consoleRoutes =
     // Only the two files the console loads: the rest of the package is not ours to publish.
     const vendor = new Set(['uPlot.esm.js', 'uPlot.min.css']);
 
-    app.get('/', async (req, reply) => sendFile(req, reply, safeFile(root, 'index.html'), CACHE_CONSOLE));
+    app.get('/', async (req, reply) => sendFile(req, reply, root, safeFile(root, 'index.html'), CACHE_CONSOLE));
     app.get('/console/*', async (req, reply) => {
       const rel = (req.params as { '*': string })['*'];
-      return sendFile(req, reply, safeFile(root, rel), CACHE_CONSOLE);
+      return sendFile(req, reply, root, safeFile(root, rel), CACHE_CONSOLE);
     });
     app.get('/vendor/uplot/:file', async (req, reply) => {
       const name = (req.params as { file: string }).file;
-      return sendFile(req, reply, vendor.has(name) ? safeFile(uplotDir, name) : null, CACHE_VENDOR);
+      return sendFile(req, reply, uplotDir, vendor.has(name) ? safeFile(uplotDir, name) : null, CACHE_VENDOR);
     });
   };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { maintenanceWindowSchema, newWindowSchema, windowChangeSchema, type Maintenance } from '../../events/index.js';
+import { MAX_WINDOW_MS, maintenanceWindowSchema, newWindowSchema, WINDOW_TOO_LONG, windowChangeSchema, type Maintenance } from '../../events/index.js';
 import { canSee, principal, requireSite } from '../auth.js';
 import type { Registry } from '../../registry/index.js';
 import { ApiError } from '../errors.js';
@@ -28,11 +28,20 @@ export const maintenanceRoutes = (deps: MaintenanceRouteDeps): FastifyPluginAsyn
 
   app.post('/api/maintenance', { config: { role: 'supervisor' }, schema: { body: newWindowSchema, response: { 201: maintenanceWindowSchema } } }, async (req, reply) => {
     if (!deps.registry().site(req.body.site)) throw new ApiError('GW_NOT_FOUND', `no site ${req.body.site}`);
+    // A window names a device of its own site (issue 20, finding 14): another site's device, or
+    // one not in the registry, would silence nothing that exists, or the wrong site's records.
+    if (req.body.device !== undefined) {
+      const d = deps.registry().device(req.body.device);
+      if (!d) throw new ApiError('GW_BAD_REQUEST', `body.device: no device ${req.body.device} in the registry`);
+      if (d.site !== req.body.site) throw new ApiError('GW_BAD_REQUEST', `body.device: ${req.body.device} belongs to site ${d.site}, not ${req.body.site}`);
+    }
     const w = deps.maintenance.create(req.body, principal(req).user, deps.clock());
     return reply.code(201).send(w);
   });
 
   app.patch('/api/maintenance/:id', { config: { role: 'supervisor' }, schema: { params, body: windowChangeSchema, response: { 200: maintenanceWindowSchema } } }, async (req) => {
+    const w = deps.maintenance.get(req.params.id);
+    if ((req.body.end ?? w.end) - (req.body.start ?? w.start) > MAX_WINDOW_MS) throw new ApiError('GW_BAD_REQUEST', `body.end: ${WINDOW_TOO_LONG}`);
     return deps.maintenance.change(req.params.id, req.body, principal(req).user, deps.clock());
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { PlanExport } from '../../inspections/index.js';
+import { withInspectorNames, type PlanExport } from '../../inspections/index.js';
 import { ApiError } from '../errors.js';
 import { planHtml, planListHtml, PUBLIC_CSS, type PlanSummary } from '../public-html.js';
 import type { SupervisionApi } from '../supervision-deps.js';
@@ -86,8 +86,9 @@ export const publicRoutes = (deps: PublicRouteDeps, sup: SupervisionApi): Fastif
   });
 
   app.get('/public/inspections/plans/:id', { schema: { params: z.object({ id: planId }), querystring: z.object({ format: z.enum(['json', 'html']).optional() }).strict() } }, async (req, reply) => {
-    const e: PlanExport | undefined = sup.inspections.exportOf(req.params.id);
-    if (!e) throw new ApiError('GW_NOT_FOUND', `no inspection plan ${req.params.id}`);
+    const found: PlanExport | undefined = sup.inspections.exportOf(req.params.id);
+    if (!found) throw new ApiError('GW_NOT_FOUND', `no inspection plan ${req.params.id}`);
+    const e = withInspectorNames(found, sup.inspectorNames?.() ?? {});
     if (wantsJson(req)) return send(req, reply, 'application/json; charset=utf-8', JSON.stringify(e, null, 1));
     return send(req, reply, 'text/html; charset=utf-8', planHtml(e));
   });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { newUserSchema, userSchema, UserError, type UserStore } from '../../users/index.js';
+import { ALL_SITES, newUserSchema, userSchema, UserError, type UserStore } from '../../users/index.js';
 import { principal } from '../auth.js';
 import type { Registry } from '../../registry/index.js';
 import type { RulesView } from '../deps.js';
@@ -21,7 +21,7 @@ export const userRoutes = (deps: UserRouteDeps): FastifyPluginAsyncZod => async 
     '/api/users',
     { config: { role: 'admin' }, schema: { body: newUserSchema, response: { 201: z.object({ user: userSchema, token: z.string() }) } } },
     async (req, reply) => {
-      for (const s of req.body.sites ?? []) if (!deps.registry().site(s)) throw new ApiError('GW_BAD_REQUEST', `body.sites: no site ${s}`);
+      for (const s of req.body.sites ?? []) if (s !== ALL_SITES && !deps.registry().site(s)) throw new ApiError('GW_BAD_REQUEST', `body.sites: no site ${s}`);
       for (const s of req.body.conflicts ?? []) if (!deps.registry().site(s)) throw new ApiError('GW_BAD_REQUEST', `body.conflicts: no site ${s}`);
       // A rule id is an audit actor (the raise), and the broker takes a device id as a device
       // login: a user of either name would be mistaken for it.

@@ -93,6 +93,11 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
     marks.push({ segment: activeNo, end: activeSizeAtOpen, at: statSync(join(dir, segName(first))).mtimeMs });
   }
 
+  // Bytes ever appended since open, counting the backlog found at open: minus the backlog, it
+  // is how many bytes were forwarded (the journal is forwarded in order), which lets a caller
+  // tell when a given append has left (the pipeline's per-device share).
+  let appendedBytes = backlogBytes;
+
   let fh: FileHandle = await open(activePath(), 'a');
   let activeSize = (await fh.stat()).size;
   let pending: Buffer[] = [];
@@ -161,6 +166,7 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
       pending.push(buf);
       pendingLines += lines.length;
       pendingBytes += buf.length;
+      appendedBytes += buf.length;
       const p = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
       schedule();
       return p;
@@ -233,6 +239,9 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
       const points = backlogPoints + pendingLines;
       return { points, bytes: backlogBytes + pendingBytes, oldestAt: points > 0 ? (marks[0]?.at ?? clock()) : null };
     },
+
+    /** Bytes appended since open (with the backlog found at open); grows by each append at once. */
+    appended: (): number => appendedBytes,
 
     /** Called after each commit: the forwarder wakes up on it. */
     onCommit(l: () => void): () => void {
