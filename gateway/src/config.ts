@@ -43,6 +43,10 @@ export const configSchema = z.object({
   GATEWAY_MAX_DETECTIONS: positiveInt(10_000).default(100),
   GATEWAY_MAX_JSON_DEPTH: positiveInt(64).default(8),
   GATEWAY_MQTT_CONN_PER_SECOND: z.coerce.number().int().min(0).default(50),
+  // Persistent MQTT sessions (clean session = 0): each session's queue of offline and in-flight messages, and sessions per account.
+  GATEWAY_MQTT_SESSION_MAX_MESSAGES: positiveInt(1_000_000).default(1000),
+  GATEWAY_MQTT_SESSION_MAX_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
+  GATEWAY_MQTT_ACCOUNT_SESSIONS: positiveInt(1000).default(4),
   GATEWAY_LOGIN_FREE_FAILURES: positiveInt(1000).default(5),
   GATEWAY_API_BODY_LIMIT: positiveInt(64 * 1024 * 1024).default(256 * 1024),
   GATEWAY_API_MAX_PAGE: positiveInt(100_000).default(1000),

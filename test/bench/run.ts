@@ -12,9 +12,10 @@ import { runLatency, type LatencyResult } from './latency.js';
 import { runPeers, type PeersResult } from './peers.js';
 import { runRules, type RulesResult } from './rules.js';
 import { runHj212Bench, type Hj212BenchResult } from './hj212.js';
+import { runConsoleBench, type ConsoleBenchResult } from './console.js';
 import { fmt, mib, table, verdict } from './table.js';
 
-const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212'] as const;
+const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212', 'console'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `Performance bench of the gateway: npm run bench [-- options]
@@ -36,6 +37,9 @@ Scenarios (each measures the gateway and a baseline in the same run):
                into bench-results/peers (never into the project)
   hj212        values/s and CPU per value over HJ 212 (TCP, 4 values a frame, 9014 after the
                outbox) next to MQTT/JSON (1 value a message), same gateway, every value in influxd
+  console      long tasks of the event wall in Debian's Chromium (1,000 open events) idle, during a
+               burst of 300 events in 10 s; baselines: the same burst with a full redraw of the
+               table per event (the old strategy), and a blank page doing 8 ms per event
 
 Options:
   --only a,b   run only these scenarios (${SCENARIOS.join(', ')})
@@ -104,6 +108,7 @@ interface Results {
   rules?: RulesResult;
   peers?: PeersResult;
   hj212?: Hj212BenchResult;
+  console?: ConsoleBenchResult;
   /** 1-minute load average of the machine as each scenario started: others' work runs beside the bench. */
   loadAverage: Record<string, number>;
   errors: Record<string, string>;
@@ -140,6 +145,13 @@ function ingestReport(ing: IngestResult): string {
   }
   return out;
 }
+
+const CONSOLE_PHASES: Record<string, string> = {
+  idle: 'wall idle (baseline)',
+  patch: 'burst, rows patched (shipped)',
+  redraw: 'burst, full redraw per event (baseline)',
+  synthetic: 'burst, blank page of 8 ms tasks (baseline)',
+};
 
 function report(r: Results): string {
   let out = '';
@@ -225,6 +237,16 @@ function report(r: Results): string {
     );
     out += `HJ 212 CPU per value is ${fmt(h.cpuRatio, 2)}x the MQTT/JSON path's\n`;
   }
+  if (r.console) {
+    const c = r.console;
+    out += table(
+      `Console wall in Chromium: ${fmt(c.seeded)} open events, bursts of ${c.burst} in ${c.burstMs / 1000} s (long task = main thread busy > 50 ms)`,
+      ['phase', 'events', 'rows at end', 'long tasks', 'over 100 ms', 'longest ms', 'blocked %', 'script ms', 'layout ms', 'style ms', 'all tasks ms', 'phase ms', 'load avg'],
+      c.phases.map((p) => [CONSOLE_PHASES[p.phase], p.events, p.rows, p.longTasks, p.over100, p.longestMs, fmt(p.blockedShare * 100, 1), p.scriptMs, p.layoutMs, p.styleMs, p.taskMs, p.durationMs, fmt(p.loadAverage, 2)]),
+    );
+    const patch = c.phases.find((p) => p.phase === 'patch');
+    if (patch) out += table('Console against the target', ['target', 'measured', 'verdict'], [['no task over 100 ms during the burst', `${patch.over100} over 100 ms, longest ${patch.longestMs} ms`, verdict(patch.over100 === 0)]]);
+  }
   out += `\nMachine load average (1 min) as each scenario started: ${Object.entries(r.loadAverage).map(([k, v]) => `${k} ${v}`).join(', ')} (2 cores; other people's work shares them)\n`;
   for (const [k, v] of Object.entries(r.errors)) out += `\n${k} FAILED: ${v}\n`;
   return out;
@@ -271,6 +293,7 @@ async function main(argv: string[]): Promise<number> {
         else if (s === 'connections') results.connections = await runConnections(o, fleet);
         else if (s === 'peers') results.peers = await runPeers(o, fleet);
         else if (s === 'hj212') results.hj212 = await runHj212Bench(o);
+        else if (s === 'console') results.console = await runConsoleBench(o, fleet);
         else results.rules = await runRules(o);
       } catch (err) {
         results.errors[s] = (err as Error).stack ?? String(err);

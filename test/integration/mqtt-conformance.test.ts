@@ -89,6 +89,12 @@ describe('MQTT 3.1.1 conformance on raw TCP', () => {
     expect(await refusals('password_without_username')).toBe(before + 1);
   });
 
+  it('answers CONNACK 0x02 to a zero-length client id with clean session 0 (MQTT-3.1.3-8)', async () => {
+    const { closed, answers } = await connectOutcome(raw.connect({ clientId: '', username: 'gas-02', password: 'gas-02-secret', clean: false }));
+    expect(answers.map((p) => [p.cmd, (p as { returnCode?: number }).returnCode])).toEqual([['connack', 2]]);
+    expect(closed).toBe(true);
+  });
+
   it('refuses a will topic with + at login (CONNACK 5)', async () => {
     const will = { topic: 'sites/hb-chem-001/devices/+/status', payload: '{"online":false}', qos: 1 };
     const { answers } = await connectOutcome(raw.connect({ ...login('gas-02'), will }));

@@ -1,7 +1,9 @@
 // Rotating a device's credential ends its live sessions (issue 20, finding 8): after a registry
 // reload (API, or the file watcher after the CLI) an MQTT connection logged in with the old
 // secret and an HJ 212 connection logged in with the old PW are closed; others stay.
+import { randomBytes, scryptSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +11,8 @@ import { formatLocalTime, formatPacket, frame } from '../../gateway/src/hj212/in
 import { run as registryCli } from '../../gateway/src/registry/cli.js';
 import { eventually, startTestGateway, testRegistry, type TestGateway } from '../helpers/gateway.js';
 import { ackFor, TestLogger } from '../helpers/hj212-logger.js';
-import { outcome } from '../helpers/security.js';
+import { connectPacket, outcome } from '../helpers/security.js';
+import { stringify } from 'yaml';
 
 let gw: TestGateway | undefined;
 const loggers: TestLogger[] = [];
@@ -82,10 +85,35 @@ describe('MQTT sessions after a secret rotation', () => {
     const moved = structuredClone(testRegistry);
     const gas02 = moved.sites[0]!.devices.splice(1, 1)[0]!;
     moved.sites[1]!.devices.push(gas02);
-    const { stringify } = await import('yaml');
     writeFileSync(join(gw.dataDir, 'registry.yaml'), stringify(moved));
     expect((await gw.post('/api/registry/reload', {})).status).toBe(200);
     await gone;
+  });
+});
+
+describe('a login in progress during a rotation', () => {
+  it('refuses a login whose secret check was still running when the secret changed', async () => {
+    // A costly hash (N = 2^15, about twice the registry's own cost) keeps the check running while the reload lands.
+    const salt = randomBytes(16);
+    const slowHash = `scrypt$32768$${salt.toString('base64')}$${scryptSync('gas-01-old-secret', salt, 32, { N: 32768, maxmem: 64 * 1024 * 1024 }).toString('base64')}`;
+    const registry: { sites: { devices: Record<string, unknown>[] }[] } = structuredClone(testRegistry);
+    registry.sites[0]!.devices[0] = { id: 'gas-01', kind: 'sensor', secretHash: slowHash };
+    gw = await startTestGateway({ INFLUX_URL: '' }, registry);
+    const rotated = structuredClone(registry);
+    rotated.sites[0]!.devices[0] = { id: 'gas-01', kind: 'sensor', secret: 'gas-01-new-secret' };
+    const socket = connect(Number(new URL(gw.mqttUrl).port), '127.0.0.1');
+    const connack = new Promise<Buffer>((resolve) => socket.once('data', (b: Buffer) => resolve(b)));
+    socket.on('error', () => undefined);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(connectPacket('gas-01', 'gas-01', 'gas-01-old-secret'));
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(gw.dataDir, 'registry.yaml'), stringify(rotated));
+    expect((await gw.post('/api/registry/reload', {})).status).toBe(200);
+    const answer = await connack;
+    socket.destroy();
+    // CONNACK: 0x20, 2, flags, return code; 0 would be a session opened with the old secret.
+    expect(answer[0]).toBe(0x20);
+    expect(answer[3]).not.toBe(0);
   });
 });
 

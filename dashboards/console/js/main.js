@@ -3,7 +3,7 @@
 import { createApi } from './api.js';
 import { clear, errorBox, h } from './dom.js';
 import { label, locale, onLocaleChange, setLocale, t } from './i18n.js';
-import { eventTitle, setMetricUnits, setRuleTitles } from './format.js';
+import { eventTitle, setFactors, setMetricUnits, setRuleTitles } from './format.js';
 import { createLiveEvents } from './live.js';
 import { createSiteDirectory } from './sites.js';
 import { renderCharts } from './views/charts.js';
@@ -196,11 +196,12 @@ async function start(token) {
   liveEvents.subscribe(({ message }) => {
     if (message && message.event.severity === 'critical' && (message.type === 'raised' || message.type === 'escalated')) alertCritical(message.event);
   });
-  // Units and Chinese rule titles: wanted by every page, small, loaded once.
+  // Units, HJ 212 factor names and Chinese rule titles: wanted by every page, small, loaded once.
   await Promise.all([
     api.get('/api/metrics').then((b) => setMetricUnits(b.metrics)),
+    api.get('/api/hj212/factors').then((b) => setFactors(b.factors)),
     api.get('/api/rules').then((b) => setRuleTitles(b.rules)),
-  ]).catch(() => {});
+  ].map((p) => p.catch(() => {})));
   const sites = createSiteDirectory(api);
   session = { api, me, live: liveEvents, sites };
   nav.hidden = false;
@@ -222,9 +223,11 @@ function alertCritical(e) {
   flashFrame = requestAnimationFrame(() => {
     flashFrame = 0;
     drawFlash();
-    flash.classList.remove('pulse');
-    requestAnimationFrame(() => flash.classList.add('pulse'));
-    beep();
+    // The pulse restarts with the tone (at most every few seconds), not with every event.
+    if (beep()) {
+      flash.classList.remove('pulse');
+      requestAnimationFrame(() => flash.classList.add('pulse'));
+    }
   });
 }
 
@@ -247,9 +250,9 @@ function drawFlash() {
 
 let audio = null;
 let lastBeep = 0;
-/** Two short tones, at most every few seconds; browsers allow sound after the sign-in click. */
+/** Two short tones, at most every few seconds (true when it sounded); browsers allow sound after the sign-in click. */
 function beep() {
-  if (Date.now() - lastBeep < 3000) return;
+  if (Date.now() - lastBeep < 3000) return false;
   lastBeep = Date.now();
   try {
     audio ??= new AudioContext();
@@ -265,6 +268,7 @@ function beep() {
   } catch {
     // No audio device: the banner is the alert.
   }
+  return true;
 }
 
 signOutButton.addEventListener('click', () => signOut());

@@ -11,6 +11,7 @@ import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
 import { createConnectionRateLimit, createLoginBackoff, limitPacketSize, refuseBusy } from './guards.js';
 import { guardParser, ProtocolRefusal, refusalReason } from './parser-guards.js';
+import { isSessionOnly, type SessionStore } from './sessions.js';
 import { attachMqttWebSocket } from './websocket.js';
 
 export interface BrokerCounters {
@@ -82,6 +83,13 @@ export interface BrokerOptions {
    */
   webSocketOrigins?: readonly string[];
   /**
+   * Where persistent sessions (clean session = 0) are kept: the state database, so they survive
+   * a restart. Without it they live in memory (tests of the broker alone).
+   */
+  sessions?: SessionStore;
+  /** Persistent sessions one account may keep (client ids `name` and `name.*`); a new one beyond it ends the least recently connected. */
+  maxAccountSessions?: number;
+  /**
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
    */
@@ -117,6 +125,7 @@ function authError(message: string, code: number): AuthenticateError {
 }
 
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -168,6 +177,8 @@ export function createBroker(opts: BrokerOptions): Broker {
 
   /** Waiting for a QoS 1/2 publish's callback, per connection: acknowledgements go out in order (MQTT-4.6.0-2). */
   const ackTails = new WeakMap<Client, Promise<Error | null>>();
+  /** Connections that sent a zero-length client id with clean session 0. */
+  const noIdentifier = new WeakSet<Client>();
   /** QoS 2 packet ids a connection's publishes were ingested under, until their PUBREL. */
   const qos2Ingested = new WeakMap<Client, Set<number>>();
 
@@ -205,6 +216,25 @@ export function createBroker(opts: BrokerOptions): Broker {
     );
   }
 
+  /**
+   * An account may keep `maxAccountSessions` persistent sessions: each holds an offline queue,
+   * and client ids `name.<anything>` are free to choose. Connecting one more ends the least
+   * recently connected stored session of the account (not a connected one).
+   */
+  async function limitAccountSessions(name: string, clientId: string): Promise<void> {
+    const store = opts.sessions!;
+    const stored = store.sessionsOf(name).filter((id) => id !== clientId);
+    // This connection takes one place; connected sessions are never ended here.
+    let excess = stored.length - ((opts.maxAccountSessions ?? 4) - 1);
+    for (const id of stored) {
+      if (excess <= 0) break;
+      if (connected.has(id)) continue;
+      await store.forgetSession(id);
+      excess--;
+      logger.info({ account: name, clientId: id }, 'stored MQTT session ended: the account is over its number of persistent sessions');
+    }
+  }
+
   /** Forgets a connection's will: an account's (accounts publish nothing) or a taken-over connection's. */
   function dropWill(client: Client): void {
     const c = client as Client & { _will?: Will | null; will?: Will | null };
@@ -213,6 +243,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   }
 
   const aedes = new Aedes({
+    ...(opts.sessions ? { persistence: opts.sessions } : {}),
     // A subscriber that stops reading must not stall delivery to everyone else.
     drainTimeout: 30_000,
     connectTimeout: 10_000,
@@ -220,7 +251,9 @@ export function createBroker(opts: BrokerOptions): Broker {
     maxTopicLevels: 16,
 
     // Refusals MQTT 3.1.1 makes a close, not a CONNACK code; counted in the error handlers.
-    preConnect(_client, packet, callback) {
+    preConnect(client, packet, callback) {
+      // MQTT-3.1.3-8: answered CONNACK 0x02 (from authenticate, which may answer).
+      if (packet.clientId === '' && !packet.clean) noIdentifier.add(client);
       if (packet.will && (packet.will.qos ?? 0) > 2) return callback(new ProtocolRefusal('bad_will_qos', 'will QoS 3 (MQTT-3.1.2-14)'), false);
       if (packet.password !== undefined && packet.username === undefined) {
         return callback(new ProtocolRefusal('password_without_username', 'a password without a user name (MQTT-3.1.2-22)'), false);
@@ -241,6 +274,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       const wait = Math.max(backoff.waitFor(identityKey), addressBackoff.waitFor(address));
       // Refused before any secret is checked: a guesser gets no answer and costs no scrypt.
       if (wait > 0) return fail('login_backoff', `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`, NOT_AUTHORIZED);
+      if (noIdentifier.has(client)) return fail('empty_client_id', 'a zero-length client id needs clean session 1', IDENTIFIER_REJECTED);
       backoff.charge(identityKey);
       addressBackoff.charge(address);
       if (!username || !password) return fail('no_credentials', 'username and password are required');
@@ -275,11 +309,20 @@ export function createBroker(opts: BrokerOptions): Broker {
         }
         accounts.set(client, account);
         dropWill(client);
+        if (!client.clean && opts.sessions) {
+          return void limitAccountSessions(username, client.id).then(accept, (err: unknown) => fail('session_store', `session store failed: ${(err as Error).message}`, SERVER_UNAVAILABLE));
+        }
         return accept();
       }
       verifySecret(password.toString('utf8'), device.entry).then(
         (ok) => {
           if (!ok) return fail('bad_secret', 'bad device secret');
+          // A registry reload while the secret was checked (a rotation) decides: the session would
+          // otherwise open with the old secret after the reload ended the device's sessions.
+          const now = opts.registry().device(device.device);
+          if (now?.entry.secret !== device.entry.secret || now?.entry.secretHash !== device.entry.secretHash || now?.site !== device.site) {
+            return fail('bad_secret', 'the device secret changed during the login');
+          }
           // The client id names the MQTT session; letting a device use another's id would let it take that session over.
           if (client.id !== device.device) {
             return fail('client_id_mismatch', `client id must be the device id "${device.device}"`, IDENTIFIER_REJECTED);
@@ -351,6 +394,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     },
 
     authorizeSubscribe(client, sub, callback) {
+      // A stored session without subscriptions, restored only so CONNACK says Session Present.
+      if (isSessionOnly(sub)) return callback(null, null);
       const account = accounts.get(client);
       if (account && roleAtLeast(account.role, 'supervisor') && (sub.topic === 'supervision/#' || sub.topic.startsWith('supervision/'))) {
         return callback(null, sub);

@@ -8,6 +8,7 @@ export function brokerCounters(metrics: Metrics) {
     protocolErrors: metrics.counter('gateway_mqtt_protocol_errors_total', 'Connections closed for breaking a limit or the protocol, by reason'),
     takeovers: metrics.counter('gateway_mqtt_session_takeovers_total', 'Connections that took over a session with the same client id'),
     retainIgnored: metrics.counter('gateway_mqtt_retain_ignored_total', 'Retain flags of device publishes and wills ignored, by source'),
+    sessionQueueDropped: metrics.counter('gateway_mqtt_session_queue_dropped_total', 'Oldest messages dropped from a persistent session queue over its limit, by reason (messages | bytes)'),
   };
 }
 

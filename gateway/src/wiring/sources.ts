@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { GatewayConfig } from '../config.js';
-import { createBroker } from '../broker/index.js';
+import { createBroker, SessionStore } from '../broker/index.js';
 import { createHj212Commands, createHj212Source, hj212CommandRoutes } from '../hj212/index.js';
 import { decodeMessage, type IngestLimits } from '../ingest/index.js';
 import { brokerCounters } from '../observability/index.js';
@@ -24,7 +24,13 @@ export type Listening = { mqttPort: number | null; mqttsPort: number | null; hj2
 export const deviceLoginBackoff = (config: GatewayConfig) => createDeviceLoginBackoff(config.GATEWAY_LOGIN_FREE_FAILURES);
 
 /** The MQTT broker; `hooks` are what it calls on a device's connections and publishes (pipeline/mqtt-source.ts, wrapped by commands/ for replies). */
-export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'registry' | 'users' | 'metrics'>, backoff: ReturnType<typeof deviceLoginBackoff>, hooks: MqttHooks, log: ModuleLog) {
+export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'db' | 'registry' | 'users' | 'metrics'>, backoff: ReturnType<typeof deviceLoginBackoff>, hooks: MqttHooks, log: ModuleLog) {
+  const counters = brokerCounters(s.metrics);
+  // Persistent MQTT sessions live in the state database.
+  const sessions = new SessionStore(s.db, {
+    limits: { maxMessages: config.GATEWAY_MQTT_SESSION_MAX_MESSAGES, maxBytes: config.GATEWAY_MQTT_SESSION_MAX_BYTES },
+    onDrop: (_clientId, reason) => counters.sessionQueueDropped.inc({ reason }),
+  });
   return createBroker({
     backoff,
     registry: s.registry.current,
@@ -34,7 +40,9 @@ export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'regist
     },
     accountExists: (name) => s.users.exists(name),
     logger: log('broker'),
-    counters: brokerCounters(s.metrics),
+    counters,
+    sessions,
+    maxAccountSessions: config.GATEWAY_MQTT_ACCOUNT_SESSIONS,
     requireClientCert: config.GATEWAY_TLS_CA !== undefined,
     webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {

@@ -126,8 +126,10 @@ const DAY = 86_400_000;
 const pct = (v) => (v === null || v === undefined ? '—' : `${fmtNumber(v * 100, 1)} %`);
 const BENCH_VALUE = { floodShare: pct, topTenShare: pct };
 
+/** A table whose cells name their column, so that on a phone its rows are labelled cards. */
 function table(cls, head, rows) {
-  return h('table', { class: `plain ${cls}` }, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
+  for (const tr of rows) [...tr.children].forEach((td, i) => td.dataset.label ?? (td.dataset.label = head[i] ?? ''));
+  return h('table', { class: `plain cards ${cls}` }, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
 }
 
 function benchmarks(list) {

@@ -94,15 +94,17 @@ export function renderRisk(main, { api, failed }) {
             {},
             ...body.sites.map((s, i) => {
               const main = top(s.breakdown);
+              // Each cell names its column: on a phone the rows are labelled cards.
+              const cell = (col, cls, ...content) => h('td', { class: cls, dataset: { label: t(`risk.col.${col}`) } }, ...content);
               return h(
                 'tr',
                 { dataset: { site: s.site } },
-                h('td', { class: 'num' }, fmtNumber(i + 1, 0)),
-                h('td', { class: 'title' }, h('a', { href: `#/risk/${s.site}` }, s.name), h('div', { class: 'small muted' }, s.site)),
-                h('td', {}, label('sector', s.sector)),
-                h('td', { class: 'num' }, fmtNumber(s.score, 1)),
-                h('td', {}, levelBadge(s.level)),
-                h('td', {}, main ? `${t(`risk.factor.${main.factor}`)} (${fmtNumber(main.points, 1)})` : '—'),
+                cell('rank', 'num', fmtNumber(i + 1, 0)),
+                cell('site', 'title', h('a', { href: `#/risk/${s.site}` }, s.name), h('div', { class: 'small muted' }, s.site)),
+                cell('sector', '', label('sector', s.sector)),
+                cell('score', 'num', fmtNumber(s.score, 1)),
+                cell('level', '', levelBadge(s.level)),
+                cell('top', '', main ? `${t(`risk.factor.${main.factor}`)} (${fmtNumber(main.points, 1)})` : '—'),
               );
             }),
           ),

@@ -3,7 +3,7 @@
 // transitions patch single rows, and the counts are fetched again at most once a second.
 import { qs } from '../api.js';
 import { clear, errorBox, fmtTime, h, select, SEVERITIES, severityBadge, siteName, stateBadge, STATES } from '../dom.js';
-import { eventMessage, eventTitle, metricValue } from '../format.js';
+import { eventMessage, eventTitle, isFactorMetric, metricLabel, metricValue } from '../format.js';
 import { fmtAgo, fmtNumber, label, t, timeZone } from '../i18n.js';
 
 const PAGE = 100;
@@ -66,13 +66,15 @@ export function renderWall(main, { api, live, sites, failed }) {
   const filterBar = h('form', { class: 'filters', 'aria-label': t('wall.filters'), onsubmit: (e) => e.preventDefault() });
   const table = h(
     'table',
-    { class: 'events cards', 'aria-describedby': 'wall-caption' },
+    // Explicit roles: the rows are grids (wide screens) or cards (phones), and a table whose
+    // display is changed may lose its table semantics in some browsers.
+    { class: 'events cards', role: 'table', 'aria-describedby': 'wall-caption' },
     h('caption', { id: 'wall-caption', class: 'sr-only' }, t('wall.caption')),
     // Fixed column widths: inserting a row never re-measures the whole table.
     h('colgroup', {}, ...COLS.map((c) => h('col', { class: `col-${c}` }))),
-    h('thead', {}, h('tr', {}, ...COLS.map((c) => h('th', { scope: 'col' }, t(`wall.col.${c}`))))),
+    h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, ...COLS.map((c) => h('th', { scope: 'col', role: 'columnheader' }, t(`wall.col.${c}`))))),
   );
-  const flat = h('tbody');
+  const flat = h('tbody', { role: 'rowgroup' });
   const status = h('p', { class: 'shown muted', role: 'status', id: 'wall-shown' });
   const more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => loadPage(false) }, t('wall.more'));
   const empty = h('p', { class: 'muted', hidden: true }, t('wall.empty'));
@@ -209,7 +211,7 @@ export function renderWall(main, { api, live, sites, failed }) {
     if (!filters.group) return flat;
     let tb = groups.get(e.site);
     if (!tb) {
-      tb = h('tbody', { class: 'group', dataset: { site: e.site } }, h('tr', { class: 'group-head' }, h('th', { colspan: COLS.length, scope: 'rowgroup' }, siteName(sites, e.site))));
+      tb = h('tbody', { class: 'group', role: 'rowgroup', dataset: { site: e.site } }, h('tr', { class: 'group-head', role: 'row' }, h('th', { colspan: COLS.length, scope: 'rowgroup', role: 'rowheader' }, siteName(sites, e.site))));
       groups.set(e.site, tb);
       table.append(tb);
     }
@@ -218,11 +220,11 @@ export function renderWall(main, { api, live, sites, failed }) {
 
   function row(e) {
     const cls = [`sev-${e.severity}`, `state-${e.state}`, e.overdue ? 'overdue' : ''].filter(Boolean).join(' ');
-    const cell = (col, ...content) => h('td', { dataset: { label: t(`wall.col.${col}`) }, class: `c-${col}` }, ...content);
+    const cell = (col, ...content) => h('td', { role: 'cell', dataset: { label: t(`wall.col.${col}`) }, class: `c-${col}` }, ...content);
     const threshold = e.threshold !== null && e.threshold !== undefined ? h('span', { class: 'small muted' }, ` (${t('wall.limit', { value: metricValue(e.metric, e.threshold) })})`) : null;
     return h(
       'tr',
-      { class: cls, dataset: { eventId: e.id, severity: e.severity, state: e.state } },
+      { class: cls, role: 'row', dataset: { eventId: e.id, severity: e.severity, state: e.state } },
       cell('severity', severityBadge(e.severity)),
       cell(
         'raised',
@@ -238,7 +240,8 @@ export function renderWall(main, { api, live, sites, failed }) {
         h('div', { class: 'small muted' }, eventMessage(e)),
       ),
       cell('site', siteName(sites, e.site), h('span', { class: 'device' }, ` / ${e.device}`), h('div', { class: 'small muted' }, label('sector', e.sector))),
-      cell('value', metricValue(e.metric, e.value), threshold),
+      // An HJ 212 factor's reading says which factor it is: its code alone (w01018) means nothing to a reader.
+      cell('value', metricValue(e.metric, e.value), threshold, isFactorMetric(e.metric) ? h('div', { class: 'small muted factor' }, metricLabel(e.metric)) : null),
       cell('state', stateBadge(e.state)),
     );
   }
