@@ -125,7 +125,7 @@ its limit, rats in a kitchen and a fireworks store going silent raise events in 
 the HJ 212 logger's hourly COD average over 100 mg/L raises pollution.hj212-cod-hourly.
 After 15 s ${camera?.id ?? 'a camera'} is asked for a snapshot and ${sensor?.id ?? 'a sensor'} for a reading
 (device commands); the answers are printed and shown on the device's command page.
-Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events under its own prefix), a
+Vendor devices on site ${vendorSite.id}: a Frigate NVR (MQTT events and snapshot JPEGs under its own prefix), a
 Hikvision camera pushing ISAPI alerts with a JPEG over HTTP (the picture is on the event page),
 and a DTU sending tag/value JSON whose gas reading climbs past 25 %LEL every few minutes.
 Ctrl-C stops.

@@ -2,10 +2,12 @@
 // the site page's form reaches the department's wall in the console and its state is readable
 // by tracking code; an inspector checks in by the site's code, records, finishes and the
 // enterprise confirms with the one-time code on the same public page; the poster prints.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, devices, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -13,6 +15,8 @@ import { makeJpeg } from '../helpers/pictures.js';
 import { createInspectors, EMB, HUD, supervisionRegistry } from '../helpers/supervision.js';
 
 const SHOTS = resolve('test/e2e/screenshots');
+// jsqr is CommonJS whose module.exports is the function itself.
+const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 let gw: TestGateway;
 let phone: BrowserContext;
 let page: Page;
@@ -73,6 +77,10 @@ describe('a complaint from a phone', () => {
     await signIn(desk, operator);
     await desk.getByText('二号罐区夜间有人吸烟').first().waitFor();
     await desk.screenshot({ path: join(SHOTS, 'scancode-03-wall.png'), fullPage: true });
+    // The event page shows the operator what the sender left, the contact included.
+    await desk.locator('a[href^="#/events/ev-"]').first().click();
+    expect(await desk.locator('#complaint-contact').textContent()).toBe('13900139000');
+    await desk.screenshot({ path: join(SHOTS, 'scancode-03b-event.png'), fullPage: true });
     await desk.close();
   });
 
@@ -81,6 +89,10 @@ describe('a complaint from a phone', () => {
     expect(await page.locator('#state').textContent()).toBe('已受理');
     const text = await page.locator('main').textContent();
     for (const privateText of ['13900139000', '二号罐区', 'op-emb']) expect(text).not.toContain(privateText);
+    await page.goto(`${gw.httpUrl}/s/${siteCode}`);
+    await page.locator('#tracking').fill(tracking.toUpperCase());
+    await page.locator('#lookup button[type=submit]').click();
+    expect(await page.locator('#state').textContent()).toBe('已受理');
     const json = (await (await fetch(`${gw.httpUrl}/public/complaints/${tracking}`, { headers: { accept: 'application/json' } })).json()) as object;
     expect(Object.keys(json).sort()).toEqual(['receivedOn', 'state', 'stateZh']);
   });
@@ -156,6 +168,10 @@ describe('the poster', () => {
     expect(await desk.locator('#poster').getAttribute('data-url')).toBe(`${gw.httpUrl}/s/${siteCode}`);
     expect(await desk.locator('#poster').textContent()).toContain('重点危化储罐区');
     expect(await desk.locator('main').textContent()).not.toContain('null');
+    const [download] = await Promise.all([desk.waitForEvent('download'), desk.locator('#poster-png').click()]);
+    expect(download.suggestedFilename()).toBe('qr-chem-key.png');
+    const png = PNG.sync.read(readFileSync((await download.path())!));
+    expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(`${gw.httpUrl}/s/${siteCode}`);
     await desk.emulateMedia({ media: 'print' });
     expect(await desk.locator('header.top').isVisible()).toBe(false);
     await desk.screenshot({ path: join(SHOTS, 'scancode-06-poster-print.png'), fullPage: true });

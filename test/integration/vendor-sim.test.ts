@@ -30,6 +30,12 @@ describe('the vendor simulator', () => {
     expect(e.event).toMatchObject({ camera: 'tank_top', detectionType: 'intrusion' });
   });
 
+  it('publishes the Frigate snapshot JPEG that becomes that event\'s picture', async () => {
+    const e = await eventually(() => raised.find((a) => a.event.device === 'nvr-frigate-01'), 15_000, 'a raise from the NVR');
+    const picture = await eventually(async () => (await gw.api(`/api/events/${e.event.id}`)).body.evidence[0]?.picture, 15_000, 'the snapshot on the event');
+    expect((await gw.api(`/api/evidence/${picture}`)).status).toBe(200);
+  });
+
   it('pushes an ISAPI alert with a generated JPEG that becomes the event picture', async () => {
     const e = await eventually(() => raised.find((a) => a.event.device === 'hik-cam-01'), 15_000, 'a raise from the Hikvision camera');
     const detail = (await gw.api(`/api/events/${e.event.id}`)).body;

@@ -90,6 +90,9 @@ export async function startVendorSim(o: VendorSimOptions): Promise<{ stop(): Pro
           await c.publishAsync(`${prefix}/frigate/events`, m, { qos: 1 });
           stats.mqtt++;
         }
+        // As Frigate does with cameras.<cam>.mqtt enabled: the object's JPEG on its own topic, no event id.
+        await c.publishAsync(`${prefix}/frigate/tank_top/person/snapshot`, scenePicture({ box: [x, 80, 50, 120], seed: n }), { qos: 1 });
+        stats.mqtt++;
       });
     } else if (d.kind === 'dtu') {
       const c = await connect(d);

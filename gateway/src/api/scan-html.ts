@@ -54,6 +54,10 @@ ${p.departments.length ? `<p>主管部门 / department：${p.departments.map((d)
 <label for="pictures">照片（最多 ${p.maxPictures} 张，可选）/ pictures (up to ${p.maxPictures}, optional)</label><input id="pictures" name="pictures" type="file" accept="image/jpeg,image/png,image/webp" multiple>
 <label for="contact">联系方式（可选）/ contact (optional)</label><input id="contact" name="contact" maxlength="200" autocomplete="tel">
 <button type="submit">提交 / Send</button></form></section>
+<section><h2>查询投诉进度 <span class="en">Look up a complaint</span></h2>
+<form id="lookup" method="get" action="/public/complaints">
+<label for="tracking">查询码 / tracking code</label><input id="tracking" name="tracking" required maxlength="64" autocomplete="off" autocapitalize="none" spellcheck="false">
+<button type="submit">查询 / Look up</button></form></section>
 <section><h2>企业确认检查 <span class="en">Enterprise: confirm an inspection</span></h2>
 <p class="muted">检查结束时执法人员手机上显示一次性确认码。<span class="en">At the end of the visit the inspector's phone shows a one-time code.</span></p>
 <form id="confirm" method="post" action="/public/confirmations" enctype="multipart/form-data">

@@ -5,6 +5,7 @@ import { clear, errorBox, fmtTime, h, severityBadge, siteName, stateBadge } from
 import { eventMessage, eventTitle, metricLabel, metricValue, unitOf } from '../format.js';
 import { fmtAgo, fmtNumber, label, locale, t, timeZone } from '../i18n.js';
 import { describeLevel } from '../levels.js';
+import { complaintSection } from './complaint.js';
 import { evidencePictures } from './evidence.js';
 
 const ROLES = ['viewer', 'operator', 'supervisor', 'admin'];
@@ -57,6 +58,7 @@ export function renderEvent(main, { api, me, live, sites, failed }, id) {
       actions(event),
       event.metric ? h('section', { 'aria-labelledby': 'h-readings' }, h('h2', { id: 'h-readings' }, t('event.readings', { metric: metricLabel(event.metric), device: event.device })), chartBox, chartCaption) : null,
       ruleSection(event.ruleInfo),
+      complaintSection(api, me, event),
       event.evidence.length ? evidenceSection(event.evidence) : null,
       evidencePictures(api, event.evidence),
       timeline(event.transitions),

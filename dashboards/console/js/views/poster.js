@@ -10,6 +10,7 @@ addMessages({
     'poster.title': '扫码监管二维码',
     'poster.back': '返回企业',
     'poster.print': '打印海报（A4）',
+    'poster.png': '下载二维码 PNG（印刷用）',
     'poster.credit': '统一社会信用代码',
     'poster.heading': '扫码监管',
     'poster.how1': '微信或手机相机扫码，无需登录',
@@ -27,6 +28,7 @@ addMessages({
     'poster.title': 'Site QR code',
     'poster.back': 'Back to the site',
     'poster.print': 'Print poster (A4)',
+    'poster.png': 'Download the QR as PNG (for a print shop)',
     'poster.credit': 'Unified social credit code',
     'poster.heading': 'Scan-code supervision',
     'poster.how1': 'Scan with WeChat or the phone camera, no sign-in',
@@ -41,6 +43,18 @@ addMessages({
     'poster.loadFailed': 'Could not load the QR code: {message}',
   },
 });
+
+/** The PNG fetched with the token, saved through a temporary link. */
+async function downloadPng(api, id) {
+  const res = await fetch(`/api/sites/${id}/qr.png?size=1024`, { headers: { authorization: `Bearer ${api.token}` }, cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: `qr-${id}.png`, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 export function renderPoster(main, { api, me, sites, failed }, id) {
   useScanStyles();
@@ -70,7 +84,13 @@ export function renderPoster(main, { api, me, sites, failed }, id) {
     const parts = [
       notice ? h('p', { class: 'notice no-print', role: 'status' }, notice) : null,
       code.publicUrlConfigured ? null : h('p', { class: 'notice no-print' }, t('poster.noPublicUrl')),
-      h('p', { class: 'no-print' }, h('button', { type: 'button', class: 'primary', onclick: () => window.print() }, t('poster.print'))),
+      h(
+        'p',
+        { class: 'no-print' },
+        h('button', { type: 'button', class: 'primary', onclick: () => window.print() }, t('poster.print')),
+        ' ',
+        h('button', { type: 'button', id: 'poster-png', onclick: () => downloadPng(api, id).catch((err) => box.append(errorBox(err.message))) }, t('poster.png')),
+      ),
       h(
         'article',
         { class: 'poster', id: 'poster', dataset: { url: code.url } },

@@ -139,6 +139,11 @@ export const scanPublicRoutes = (deps: ScanPublicRouteDeps, sup: SupervisionApi,
     }
   });
 
+  // The site page's look-up form: a GET form can only put the code in the query.
+  app.get('/public/complaints', { schema: { querystring: z.object({ tracking: z.string().trim().max(64) }).strict() } }, async (req, reply) =>
+    reply.headers(HEADERS).redirect(`/public/complaints/${encodeURIComponent(req.query.tracking.toLowerCase())}`, 303),
+  );
+
   app.get('/public/complaints/:trackingCode', { onRequest: limitPages, schema: { params: z.object({ trackingCode: z.string().max(64) }) } }, async (req, reply) => {
     const t = scan.scan.track(req.params.trackingCode);
     if (!t) return refuse(req, reply, 'GW_NOT_FOUND', 'no complaint has this tracking code');
