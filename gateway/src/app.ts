@@ -81,7 +81,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Sources: MQTT, HJ 212 and (on the API's server, below) HTTP push.
   const backoff = deviceLoginBackoff(config);
   const sourceParts = { pipeline, limits, clock, log };
-  const broker = buildBroker(config, state, backoff, deviceCommands.withReplies(mqttSource(pipeline, log('mqtt-source'))), log);
+  const { broker, sessions } = buildBroker(config, state, backoff, deviceCommands.withReplies(mqttSource(pipeline, log('mqtt-source'))), log);
   deviceCommands.attachBroker(broker.aedes);
   const hj212 = buildHj212(config, state, backoff, deviceCommands.records, sourceParts);
   deviceCommands.useHj212((device, cmd, by) => hj212.commands.issue(device, cmd, by));
@@ -104,6 +104,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   registry.onChange((added, removed, rekeyed) => {
     pipeline.expect(added);
     for (const id of [...removed, ...rekeyed]) (broker.kick(id), hj212.source.kick(id));
+    // A removed device's stored MQTT session goes too: nothing may queue for it any more.
+    for (const id of removed) void sessions.forgetSession(id);
   });
   registerGauges(metrics, {
     connectedClients: () => broker.connectedDevices(),

@@ -4,9 +4,10 @@
 // phases of the same run:
 //   idle     the page with nothing arriving (what the machine's noise alone gives)
 //   patch    a burst of 300 critical events in 10 s, the wall as shipped (one row patched per event)
-//   redraw   the same burst on a fresh page where each insertion also lays out a new copy of
-//            every row of the table (the pre-issue-15 strategy, as a baseline; a DOM copy is
-//            cheaper than the old renderer, which also built and formatted every row in JS)
+//   redraw   the same burst on a fresh page laid out as the old wall (a plain table, no grid
+//            rows, no content-visibility) where each insertion also lays out a new copy of every
+//            row (the pre-issue-15 strategy, as a baseline; a DOM copy is cheaper than the old
+//            renderer, which also built and formatted every row in JS)
 //   synthetic a blank page doing 8 ms of JavaScript per event at the burst's pace during a third
 //            burst: what the machine's load alone makes of short tasks
 // Target (issue 15): no task over 100 ms per update.
@@ -112,6 +113,11 @@ const OBSERVE = `(rebuild) => {
   window.__t0 = performance.now();
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); }).observe({ type: 'longtask', buffered: false });
   if (!rebuild) return;
+  // The old page: the wall as a plain table (no grid rows, no content-visibility) ...
+  const style = document.createElement('style');
+  style.textContent = 'table.events { display: table !important; } table.events > thead { display: table-header-group !important; } table.events > tbody { display: table-row-group !important; } table.events > colgroup { display: table-column-group !important; } table.events tr { display: table-row !important; content-visibility: visible !important; } table.events td, table.events th { display: table-cell !important; }';
+  document.head.append(style);
+  // ... redrawn whole after every event.
   const table = document.querySelector('table.events');
   const mo = new MutationObserver(() => {
     mo.disconnect();

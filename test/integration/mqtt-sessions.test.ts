@@ -2,11 +2,12 @@
 // messages queued while the client was away or sent and not yet acknowledged, inbound QoS 2
 // awaiting PUBREL; Session Present is right (MQTT-3.2.2-2), and each session's queue is bounded.
 // A real gateway is stopped and started again on the same data dir; clients speak raw MQTT.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { createUser, raise } from '../helpers/events.js';
 import { startTestGateway, testRegistry, type TestGateway } from '../helpers/gateway.js';
 import * as raw from '../helpers/mqtt-raw.js';
@@ -209,5 +210,30 @@ describe('bounds on persistent sessions', () => {
     const c = await connectSp(port, south('south.c'));
     expect(c.sessionPresent).toBe(true);
     await bye(c.c);
+  });
+});
+
+describe('stored sessions of devices removed from the registry', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+  const registryWith = async (devices: (d: { id: string }) => boolean) => {
+    const registry = { sites: testRegistry.sites.map((s) => ({ ...s, devices: s.devices.filter(devices) })) };
+    writeFileSync(join(gw.dataDir, 'registry.yaml'), stringify(registry));
+    expect((await gw.post('/api/registry/reload', {})).status).toBe(200);
+  };
+
+  it('ends the stored session of a device removed from the registry, so it is gone when the device comes back', async () => {
+    const port = Number(new URL(gw.mqttUrl).port);
+    await bye((await connectSp(port, device('gas-02'))).c);
+    await registryWith((d) => d.id !== 'gas-02');
+    await registryWith(() => true);
+    const back = await connectSp(port, device('gas-02'));
+    expect(back.sessionPresent).toBe(false);
+    await bye(back.c);
   });
 });

@@ -42,10 +42,14 @@ describe('retained messages and wills from devices', () => {
     await gw?.stop();
   });
 
+  // Nothing a device publishes to its commands topic is forwarded (commands/mqtt.ts), retained or
+  // not; what shows that the broker kept nothing is the ignored flag, and memory (last test).
   it('keeps no retained message a device publishes under its own prefix', async () => {
+    const before = await counter(gw, 'gateway_mqtt_retain_ignored_total', 'source="publish"');
     const dev = await gw.connect('gas-01');
     await dev.publishAsync(`${commands('gas-01')}/kept`, 'retained?', { qos: 1, retain: true });
     await dev.endAsync();
+    expect(await counter(gw, 'gateway_mqtt_retain_ignored_total', 'source="publish"')).toBe(before + 1);
     expect(await retainedFor(gw, 'gas-01')).toEqual([]);
   });
 
@@ -60,6 +64,7 @@ describe('retained messages and wills from devices', () => {
   it('keeps no retained will of a device whose connection drops', async () => {
     const gone = () => gw.logs.filter((l) => l.includes('"device":"gas-01"') && l.includes('device disconnected')).length;
     const before = gone();
+    const ignored = await counter(gw, 'gateway_mqtt_retain_ignored_total', 'source="will"');
     const dying = mqtt.connect(gw.mqttUrl, {
       clientId: 'gas-01',
       username: 'gas-01',
@@ -71,6 +76,7 @@ describe('retained messages and wills from devices', () => {
     // Dropping the socket (no DISCONNECT) makes the broker publish the will.
     dying.stream.destroy();
     await eventually(() => gone() > before, 10_000, 'gas-01 to be disconnected');
+    expect(await counter(gw, 'gateway_mqtt_retain_ignored_total', 'source="will"')).toBe(ignored + 1);
     expect(await retainedFor(gw, 'gas-01')).toEqual([]);
   });
 

@@ -31,7 +31,7 @@ export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'db' | 
     limits: { maxMessages: config.GATEWAY_MQTT_SESSION_MAX_MESSAGES, maxBytes: config.GATEWAY_MQTT_SESSION_MAX_BYTES },
     onDrop: (_clientId, reason) => counters.sessionQueueDropped.inc({ reason }),
   });
-  return createBroker({
+  const broker = createBroker({
     backoff,
     registry: s.registry.current,
     authenticateAccount: (username, password) => {
@@ -54,8 +54,9 @@ export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'db' | 
     },
     ...hooks,
   });
+  return { broker, sessions };
 }
-export type Broker = ReturnType<typeof buildBroker>;
+export type Broker = ReturnType<typeof createBroker>;
 
 /** HJ 212 data loggers and the commands sent to them; the 9014 goes out once accept() is durable. */
 export function buildHj212(config: GatewayConfig, s: Pick<GatewayState, 'registry' | 'history' | 'metrics'>, backoff: ReturnType<typeof deviceLoginBackoff>, records: CommandRecords, p: Parts) {
