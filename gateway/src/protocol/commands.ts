@@ -57,6 +57,8 @@ export function replyTopic(site: string, device: string, commandId: string): str
  * at all, or `''` when it is a reply topic whose last level is not a command id.
  */
 export function replyCommandId(topic: string, site: string, device: string): string | null {
+  // Every publish passes here: most are telemetry, told apart without building the prefix.
+  if (!topic.includes('/replies/')) return null;
   const prefix = `${devicePrefix(site, device)}replies/`;
   if (!topic.startsWith(prefix)) return null;
   const id = topic.slice(prefix.length);
