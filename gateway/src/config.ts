@@ -38,6 +38,8 @@ export const configSchema = z.object({
   GATEWAY_TLS_CA: optionalString,
   GATEWAY_HTTPS: z.enum(['auto', 'on', 'off']).default('auto'),
   GATEWAY_MQTT_MAX_PACKET_BYTES: positiveInt(64 * 1024 * 1024).default(256 * 1024),
+  // A camera's packets carry its picture: 3 MiB holds a 2 MiB picture (GATEWAY_EVIDENCE_MAX_BYTES) in base64 JSON.
+  GATEWAY_MQTT_MAX_CAMERA_PACKET_BYTES: positiveInt(64 * 1024 * 1024).default(3 * 1024 * 1024),
   GATEWAY_MAX_TOPIC_LENGTH: positiveInt(65535).default(256),
   GATEWAY_MAX_METRICS: positiveInt(10_000).default(200),
   GATEWAY_MAX_DETECTIONS: positiveInt(10_000).default(100),

@@ -119,7 +119,20 @@ describe('a Frigate NVR publishing under its own prefix', () => {
     expect(await counter(gw, 'gateway_profile_ignored_total', 'profile="frigate",why="snapshot_without_detection"')).toBe(orphan + 1);
   });
 
-  it('closes the connection of a snapshot over the MQTT packet limit (256 KiB) and keeps the detection without it', async () => {
+  it('takes a camera snapshot of 1.5 MiB over MQTT, past the 256 KiB limit of other clients', async () => {
+    const raised: string[] = [];
+    const off = gw.gateway.onTransition((a) => a.event.device === 'nvr-01' && a.transition.type === 'raised' && raised.push(a.event.id));
+    await publishAs('nvr-01', 'frigate/events', onCamera('yard', '1764620450.5-snap04').slice(0, 2));
+    off();
+    const big = Buffer.concat([makeJpeg(82), Buffer.alloc(1536 * 1024)]);
+    const client = await gw.connect('nvr-01');
+    await client.publishAsync(`${PREFIX}/nvr-01/frigate/yard/person/snapshot`, big, { qos: 1 });
+    await client.endAsync();
+    const event = (await gw.api(`/api/events/${raised[0]}`)).body;
+    expect(event.evidence[0].picture).toBe(createHash('sha256').update(big).digest('hex'));
+  });
+
+  it('closes the connection of a snapshot over the camera packet limit (3 MiB) and keeps the detection without it', async () => {
     const raised: string[] = [];
     const off = gw.gateway.onTransition((a) => a.event.device === 'nvr-01' && a.transition.type === 'raised' && raised.push(a.event.id));
     await publishAs('nvr-01', 'frigate/events', onCamera('dock', '1764620400.5-snap03').slice(0, 2));
@@ -127,7 +140,7 @@ describe('a Frigate NVR publishing under its own prefix', () => {
     const tooLarge = await counter(gw, 'gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"');
     const client = await gw.connect('nvr-01');
     const closed = new Promise<void>((r) => client.once('close', () => r()));
-    client.publish(`${PREFIX}/nvr-01/frigate/dock/person/snapshot`, Buffer.concat([makeJpeg(81), Buffer.alloc(300 * 1024)]), { qos: 1 });
+    client.publish(`${PREFIX}/nvr-01/frigate/dock/person/snapshot`, Buffer.concat([makeJpeg(81), Buffer.alloc(3 * 1024 * 1024)]), { qos: 1 });
     await closed;
     client.end(true);
     expect(await counter(gw, 'gateway_mqtt_protocol_errors_total', 'reason="packet_too_large"')).toBe(tooLarge + 1);

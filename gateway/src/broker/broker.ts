@@ -34,6 +34,11 @@ export interface BrokerCounters {
 export interface BrokerLimits {
   /** Largest MQTT packet accepted, in bytes; larger ones close the connection. */
   maxPacketBytes: number;
+  /**
+   * The same for a logged-in device of kind camera, whose vision messages carry their picture
+   * (base64 in JSON, or a Frigate snapshot's JPEG bytes): room for an evidence picture.
+   */
+  maxCameraPacketBytes: number;
   maxTopicLength: number;
   /** Largest payload kept past ingest: a larger one is refused by ingest and never stored or forwarded by the broker. */
   maxPayloadBytes: number;
@@ -46,6 +51,7 @@ export interface BrokerLimits {
 
 export const defaultBrokerLimits: BrokerLimits = {
   maxPacketBytes: 256 * 1024,
+  maxCameraPacketBytes: 3 * 1024 * 1024,
   maxTopicLength: 256,
   maxPayloadBytes: 64 * 1024,
   connectionsPerSecond: 50,
@@ -440,8 +446,10 @@ export function createBroker(opts: BrokerOptions): Broker {
       return;
     }
     const client = aedes.handle(stream as Parameters<Aedes['handle']>[0], req);
-    limitPacketSize(client, limits.maxPacketBytes, (length) => {
-      logger.warn({ clientId: client.id, address, length, limit: limits.maxPacketBytes }, 'packet over the size limit; connection closed');
+    // Until CONNECT is authenticated every client gets the common limit; a camera then gets its own.
+    const limitOf = () => (devices.get(client)?.entry.kind === 'camera' ? Math.max(limits.maxCameraPacketBytes, limits.maxPacketBytes) : limits.maxPacketBytes);
+    limitPacketSize(client, limitOf, (length) => {
+      logger.warn({ clientId: client.id, address, length, limit: limitOf() }, 'packet over the size limit; connection closed');
     });
     guardParser(client, { write: (bytes, written) => void stream.write(bytes, () => written()) });
     // A PUBREL releases its packet id: a later QoS 2 publish under it is a new message.
@@ -492,7 +500,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       wss = attachMqttWebSocket(server, {
         path,
         allowedOrigins: opts.webSocketOrigins ?? [],
-        maxPayload: limits.maxPacketBytes + 16,
+        maxPayload: Math.max(limits.maxPacketBytes, limits.maxCameraPacketBytes) + 16,
         refused: (reason, detail) => {
           counters.protocolErrors.inc({ reason });
           logger.warn({ ...detail, reason }, 'MQTT over WebSocket refused');

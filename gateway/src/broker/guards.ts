@@ -69,12 +69,13 @@ interface MqttParser {
  * would buffer it. This wraps the client's parser so a packet announcing more than `max` bytes
  * is a protocol error (the connection closes) before its body is read.
  */
-export function limitPacketSize(client: unknown, max: number, onTooLarge: (length: number) => void): void {
+export function limitPacketSize(client: unknown, maxOf: () => number, onTooLarge: (length: number) => void): void {
   const parser = (client as { _parser?: MqttParser })._parser;
   if (!parser || typeof parser._parseLength !== 'function') throw new Error('aedes client has no parser to guard (aedes version changed?)');
   const parseLength = parser._parseLength.bind(parser);
   parser._parseLength = () => {
     const ok = parseLength();
+    const max = ok ? maxOf() : 0;
     if (ok && parser.packet.length > max) {
       onTooLarge(parser.packet.length);
       parser._emitError(new ProtocolRefusal('packet_too_large', `packet of ${parser.packet.length} bytes exceeds the limit of ${max}`));

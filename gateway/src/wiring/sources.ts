@@ -47,6 +47,7 @@ export function buildBroker(config: GatewayConfig, s: Pick<GatewayState, 'db' | 
     webSocketOrigins: config.GATEWAY_MQTT_WS_ORIGINS,
     limits: {
       maxPacketBytes: config.GATEWAY_MQTT_MAX_PACKET_BYTES,
+      maxCameraPacketBytes: config.GATEWAY_MQTT_MAX_CAMERA_PACKET_BYTES,
       maxTopicLength: config.GATEWAY_MAX_TOPIC_LENGTH,
       maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
       connectionsPerSecond: config.GATEWAY_MQTT_CONN_PER_SECOND,
