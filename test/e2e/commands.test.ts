@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, collectPageProblems } from '../helpers/chromium.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { createHash } from 'node:crypto';
 import { makeJpeg } from '../helpers/pictures.js';
@@ -41,10 +41,7 @@ beforeAll(async () => {
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(10_000);
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
+  collectPageProblems(page, problems);
 }, 60_000);
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import type { Severity } from '../../gateway/src/domain/index.js';
 import type { RuleTransition } from '../../gateway/src/rules/index.js';
 import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
+import { collectPageProblems } from '../helpers/chromium.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -111,10 +112,7 @@ async function openPage(opts: { locale: string; phone?: boolean }): Promise<Page
   });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
+  collectPageProblems(page, problems);
   await page.goto(`${gw.httpUrl}/`);
   await page.locator('#token').fill(TEST_TOKEN);
   await page.locator('form.signin button[type=submit]').click();

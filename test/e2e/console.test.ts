@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishDetections, publishTelemetry } from '../helpers/events.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, collectPageProblems } from '../helpers/chromium.js';
 import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
 
@@ -47,10 +47,7 @@ beforeAll(async () => {
   page.setDefaultTimeout(UI_TIMEOUT);
   page.on('request', (r) => urls.push(r.url()));
   page.on('framenavigated', (f) => urls.push(f.url()));
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
+  collectPageProblems(page, problems);
 });
 
 afterAll(async () => {

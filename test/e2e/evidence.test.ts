@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenePicture } from '../../device-sim/src/index.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, collectPageProblems } from '../helpers/chromium.js';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 
 const SHOTS = resolve('test/e2e/screenshots');
@@ -25,10 +25,7 @@ beforeAll(async () => {
   gw = await startTestGateway({ GATEWAY_OVERDUE_MAJOR: 'off' });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
+  collectPageProblems(page, problems);
 }, 60_000);
 
 afterAll(async () => {
