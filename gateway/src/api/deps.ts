@@ -2,6 +2,7 @@
 // (`XRouteDeps`); build.ts composes them into ApiDeps.
 import type { Severity } from '../domain/index.js';
 import type { AppliedTransition, Disposition } from '../events/index.js';
+import type { ReadingsQueryInput } from '../storage/influx/index.js';
 import type { Principal } from '../users/index.js';
 
 export interface DeviceLiveState {
@@ -15,14 +16,8 @@ export interface ReadingPoint {
   value: number | null;
 }
 
-export interface ReadingsQuery {
-  site: string;
-  device?: string;
-  metric: string;
-  since: number;
-  until: number;
-  limit: number;
-}
+/** What a readings request asks of history: the storage's own query input, not a copy of it. */
+export type ReadingsQuery = ReadingsQueryInput;
 
 export interface ReadingsSource {
   readings(q: ReadingsQuery): Promise<Array<{ device: string; points: ReadingPoint[] }>>;
