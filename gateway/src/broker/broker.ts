@@ -5,7 +5,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
-import { commandsTopic, devicePrefix } from '../protocol/topics.js';
+import { commandsTopic, prefixOf } from '../protocol/topics.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
@@ -248,14 +248,6 @@ export function createBroker(opts: BrokerOptions): Broker {
       (found) => Boolean(found),
       () => false,
     );
-  }
-
-  /** A device's topic prefix, built once per registry entry rather than on every publish. */
-  const prefixes = new WeakMap<RegisteredDevice, string>();
-  function prefixOf(device: RegisteredDevice): string {
-    let prefix = prefixes.get(device);
-    if (prefix === undefined) prefixes.set(device, (prefix = devicePrefix(device.site, device.device)));
-    return prefix;
   }
 
   /** Hands an allowed publish to ingest; what ingest throws is logged, never the broker's problem. */
