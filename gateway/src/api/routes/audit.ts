@@ -5,6 +5,7 @@ import { principal, requireSite, seesWholeChain } from '../auth.js';
 import type { PositionCursors } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { idParam, limitParam, pageLimit, timeParam } from '../query.js';
+import type { SupervisionApi } from '../supervision-deps.js';
 
 const chainOnly = 'only for callers who see every site and department (the chain position)';
 const auditRecord = z.object({
@@ -32,6 +33,8 @@ export interface AuditRouteDeps {
   cursors: PositionCursors;
   /** Largest page a list may ask for. */
   maxPage?: number;
+  /** Department scopes (issue 16); absent where the gateway has no departments. */
+  supervision?: SupervisionApi;
 }
 
 /**
@@ -79,7 +82,9 @@ export const auditRoutes = (deps: AuditRouteDeps): FastifyPluginAsyncZod => asyn
       rest.limit = pageLimit(req, rest.limit, deps.maxPage);
       // The scope goes into the query: filtering a page afterwards showed how many rows of
       // other sites it held (issue 20, finding 14).
-      const records = deps.events.audit.list({ ...rest, ...(p.sites ? { sites: p.sites } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) });
+      // A department-scoped caller reads the rows of the events its departments hold, as it lists them.
+      const departments = p.departments && deps.supervision ? { departments: { names: p.departments, items: deps.supervision.itemsOf(p.departments) } } : {};
+      const records = deps.events.audit.list({ ...rest, ...(p.sites ? { sites: p.sites } : {}), ...departments, ...(afterSeq !== undefined ? { afterSeq } : {}) });
       const last = records.length === rest.limit ? records.at(-1)!.seq : null;
       const nextCursor = last === null ? null : deps.cursors.seal('audit', p, last);
       if (!whole) return { records: records.map(scopedRow), nextCursor };
