@@ -4,7 +4,7 @@
 // /metrics, and reports the growth after a warm-up (target: flat, no trend above 5%).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateRegistry, registryToYaml } from '../../device-sim/src/index.js';
@@ -35,20 +35,31 @@ const gw = await spawnGateway({
 }, 150_000, values.tsx ? TSX_GATEWAY : COMPILED_GATEWAY);
 const sim = spawn(process.execPath, ['--import', 'tsx', resolve('device-sim/src/cli.ts'), '--url', `mqtt://127.0.0.1:${gw.mqttPort}`, '--registry', join(dir, 'registry.yaml'), '--rate', String(rate), '--qos', '1', '--duration', `${minutes}m`, '--start-time', 'now', '-q'], { stdio: 'ignore' });
 
+/** One sample of /metrics, with how long the gateway took to answer (a stalled loop shows here). */
 async function sample() {
-  const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+  const t0 = performance.now();
+  const text = await (await fetch(`${gw.httpUrl}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
   const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { rss: get('process_resident_memory_bytes'), heap: get('nodejs_heap_used_bytes'), readings: get('gateway_readings_total'), outbox: get('gateway_outbox_points') };
+  return { rss: get('process_resident_memory_bytes'), heap: get('nodejs_heap_used_bytes'), readings: get('gateway_readings_total'), outbox: get('gateway_outbox_points'), answerMs: Math.round(performance.now() - t0) };
 }
 
-const samples: Array<{ minute: number; rss: number; heap: number; readings: number; outbox: number }> = [];
+const samples: Array<{ minute: number; rss: number; heap: number; readings: number; outbox: number; answerMs: number }> = [];
+/** Samples the gateway did not answer within 60 s: reported, and the soak goes on. */
+const missed: Array<{ minute: number; error: string }> = [];
 const start = Date.now();
-log('minute  rss_MiB  heap_MiB  readings  outbox_points');
+log('minute  rss_MiB  heap_MiB  readings  outbox_points  metrics_ms  load');
 for (let m = 1; Date.now() - start < minutes * 60_000; m++) {
   await new Promise((r) => setTimeout(r, every));
-  const s = { minute: m, ...(await sample()) };
+  let s;
+  try {
+    s = { minute: m, ...(await sample()) };
+  } catch (err) {
+    missed.push({ minute: m, error: String((err as Error).cause ?? err) });
+    log(`${String(m).padStart(6)}  no answer from /metrics within 60 s: ${missed.at(-1)!.error}`);
+    continue;
+  }
   samples.push(s);
-  log(`${String(m).padStart(6)}  ${(s.rss / 2 ** 20).toFixed(1).padStart(7)}  ${(s.heap / 2 ** 20).toFixed(1).padStart(8)}  ${String(s.readings).padStart(8)}  ${String(s.outbox).padStart(13)}`);
+  log(`${String(m).padStart(6)}  ${(s.rss / 2 ** 20).toFixed(1).padStart(7)}  ${(s.heap / 2 ** 20).toFixed(1).padStart(8)}  ${String(s.readings).padStart(8)}  ${String(s.outbox).padStart(13)}  ${String(s.answerMs).padStart(10)}  ${loadavg()[0]!.toFixed(2)}`);
 }
 sim.kill('SIGINT');
 await new Promise((r) => sim.once('exit', r));
@@ -76,9 +87,10 @@ const result = {
   // The same trends per hour of the span after warm-up (the 2-hour soak's target: RSS <= 2 %/h).
   rssGrowthPctPerHour: (100 * trend(warm.map((s) => s.rss)) * 3_600_000) / Math.max(every, (warm.length - 1) * every),
   heapGrowthPctPerHour: (100 * trend(warm.map((s) => s.heap)) * 3_600_000) / Math.max(every, (warm.length - 1) * every),
+  missed,
   samples,
 };
-log(`soak: ${minutes} min at ${rate} messages/s target, ${Math.round(result.achievedRate)} values/s (messages x metrics) achieved; after warm-up RSS trend ${result.rssGrowthPct.toFixed(1)}% (${result.rssGrowthPctPerHour.toFixed(1)}%/h), heap trend ${result.heapGrowthPct.toFixed(1)}% (${result.heapGrowthPctPerHour.toFixed(1)}%/h); target RSS <= 2 %/h`);
+log(`soak: ${minutes} min at ${rate} messages/s target, ${Math.round(result.achievedRate)} values/s (messages x metrics) achieved; after warm-up RSS trend ${result.rssGrowthPct.toFixed(1)}% (${result.rssGrowthPctPerHour.toFixed(1)}%/h), heap trend ${result.heapGrowthPct.toFixed(1)}% (${result.heapGrowthPctPerHour.toFixed(1)}%/h); target RSS <= 2 %/h; ${missed.length} samples unanswered`);
 gw.child.kill('SIGTERM');
 await gw.exited;
 await influx.stop();
