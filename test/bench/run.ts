@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
 import { benchFleet, startScriptNodeFlags, type BenchOptions } from './common.js';
 import { CONNECTION_STEPS, runConnections, type ConnectionsResult } from './connections.js';
+import { runIdleMemory, type IdleFigures, type IdleMemoryResult } from './idle-memory.js';
 import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { runPeers, type PeersResult } from './peers.js';
@@ -15,7 +16,7 @@ import { runHj212Bench, type Hj212BenchResult } from './hj212.js';
 import { runConsoleBench, type ConsoleBenchResult } from './console.js';
 import { fmt, mib, table, verdict } from './table.js';
 
-const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212', 'console'] as const;
+const SCENARIOS = ['ingest', 'ingest10', 'latency', 'idle', 'connections', 'rules', 'peers', 'hj212', 'console'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `Performance bench of the gateway: npm run bench [-- options]
@@ -28,6 +29,9 @@ Scenarios (each measures the gateway and a baseline in the same run):
                readings/s (a tenth of the messages); figures count readings
   latency      violating reading -> event on SSE and on MQTT supervision/events/{site}, p50/p99/max
                at 1,000 and 5,000 readings/s of background load
+  idle         RSS of the idle gateway (no device connected) with 3 and 10,000 registered devices,
+               5 s after ready and once V8 has given back its start-up young generation (no
+               forced GC); V8 spaces and the anonymous / file-backed split; baseline: bare aedes
   connections  RSS with 1,000, 10,000 and 19,000 idle devices connected (keepalive 60 s); baseline:
                bare aedes (19,000: one process may hold 20,000 open files on this machine)
   rules        the rule-engine microbenchmark (test/bench/rules.bench.ts)
@@ -104,6 +108,7 @@ interface Results {
   ingest?: IngestResult;
   ingest10?: IngestResult;
   latency?: LatencyResult;
+  idle?: IdleMemoryResult;
   connections?: ConnectionsResult;
   rules?: RulesResult;
   peers?: PeersResult;
@@ -143,6 +148,20 @@ function ingestReport(ing: IngestResult): string {
     out += table(`Gateway profile under closed-loop ingest (${fmt(p.busyMs)} ms busy of ${fmt(p.sampledMs)} ms sampled): by location`, ['where', 'self ms', '% busy'], p.byLocation.slice(0, 12).map((e) => [e.name, e.selfMs, fmt(e.share, 1)]));
     out += table('... top functions by self time', ['function', 'where', 'self ms', '% busy'], p.topFunctions.slice(0, 20).map((e) => [e.name, e.where, e.selfMs, fmt(e.share, 1)]));
   }
+  return out;
+}
+
+function idleReport(r: IdleMemoryResult): string {
+  const row = (name: string, f: IdleFigures): (string | number)[] => {
+    const s = f.settled;
+    return [name, mib(f.early.rss), mib(s.rss), f.didSettle ? `${fmt(s.atS, 0)} s` : `no (${fmt(s.atS, 0)} s)`, mib(s.anon), mib(s.file), mib(s.heapUsed), mib(s.newSpace), mib(s.oldSpace), mib(s.codeSpace), mib(s.external)];
+  };
+  let out = table(
+    `Idle memory, no device connected, no forced GC (gateway node flags: ${r.nodeFlags.join(' ') || 'none'}); MiB`,
+    ['process', 'RSS at 5 s', 'RSS settled', 'settled at', 'anon', 'file-backed', 'heap used', 'new space', 'old space', 'code space', 'external'],
+    [...r.gateway.map((g) => row(`gateway, ${fmt(g.registered)} registered`, g)), row('bare aedes', r.aedes)],
+  );
+  out += table('Idle memory against the target', ['target', 'measured (settled)', 'verdict'], r.gateway.map((g) => [`idle <= 100 MiB RSS, ${fmt(g.registered)} registered`, `${mib(g.settled.rss)} MiB (aedes ${mib(r.aedes.settled.rss)})`, verdict(g.didSettle && g.settled.rss <= 100 * 2 ** 20)]));
   return out;
 }
 
@@ -187,6 +206,7 @@ function report(r: Results): string {
       ]);
     }
   }
+  if (r.idle) out += idleReport(r.idle);
   if (r.connections) {
     const c = r.connections;
     const rows: (string | number)[][] = [];
@@ -290,6 +310,7 @@ async function main(argv: string[]): Promise<number> {
         if (s === 'ingest') results.ingest = await runIngest(o, fleet, influxd?.server.pid);
         else if (s === 'ingest10') results.ingest10 = await runIngest(o, fleet, influxd?.server.pid, 10);
         else if (s === 'latency') results.latency = await runLatency(o, fleet);
+        else if (s === 'idle') results.idle = await runIdleMemory(o);
         else if (s === 'connections') results.connections = await runConnections(o, fleet);
         else if (s === 'peers') results.peers = await runPeers(o, fleet);
         else if (s === 'hj212') results.hj212 = await runHj212Bench(o);
