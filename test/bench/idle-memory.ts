@@ -47,6 +47,7 @@ export interface IdleMemoryResult {
   gateway: IdleFigures[];
   aedes: IdleFigures;
   nodeFlags: string[];
+  nodeEnv: Record<string, string>;
 }
 
 type MemReport = { rss: number; heapUsed: number; external: number; spaces: Record<string, { committed: number; used: number }> };
@@ -141,7 +142,7 @@ export async function runIdleMemory(o: BenchOptions): Promise<IdleMemoryResult> 
     } finally {
       await aedes.stop();
     }
-    return { gateway, aedes: bare, nodeFlags: o.nodeFlags };
+    return { gateway, aedes: bare, nodeFlags: o.nodeFlags, nodeEnv: o.nodeEnv };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
-import { benchFleet, startScriptNodeFlags, type BenchOptions } from './common.js';
+import { benchFleet, startScriptEnv, startScriptNodeFlags, type BenchOptions } from './common.js';
 import { CONNECTION_STEPS, runConnections, type ConnectionsResult } from './connections.js';
 import { runIdleMemory, type IdleFigures, type IdleMemoryResult } from './idle-memory.js';
 import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
@@ -54,6 +54,8 @@ Options:
   --verbose    echo the output of every child process
   --node-flags "F"  run the gateway child with these node/V8 flags instead of the ones npm start
                uses (package.json scripts.start), to weigh a flag: e.g. --node-flags "" for none
+  --node-env "A=1 B=2"  start the gateway child with this environment instead of what npm start
+               sets before node (package.json scripts.start): e.g. --node-env "" for none
   --tsx        run the gateway's TypeScript sources through tsx instead of the compiled dist/
                that npm start runs (the bench compiles dist/ first when a source changed)
   --help       this text
@@ -70,10 +72,12 @@ interface Args {
   tsx: boolean;
   /** Node/V8 flags for the gateway child; null = the ones `npm start` uses. */
   nodeFlags: string[] | null;
+  /** Environment for the gateway child; null = what `npm start` sets. */
+  nodeEnv: Record<string, string> | null;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null };
+  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null, nodeEnv: null };
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i]!;
     if (w === '--quick') a.quick = true;
@@ -84,6 +88,13 @@ function parseArgs(argv: string[]): Args | string {
       const v = argv[++i];
       if (v === undefined) return '--node-flags needs a value (quote it; "" for none)';
       a.nodeFlags = v.split(/\s+/).filter(Boolean);
+    } else if (w === '--node-env') {
+      const v = argv[++i];
+      if (v === undefined) return '--node-env needs a value (quote it; "" for none)';
+      const words = v.split(/\s+/).filter(Boolean);
+      const bad = words.find((x) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(x));
+      if (bad) return `--node-env: ${bad} is not NAME=value`;
+      a.nodeEnv = Object.fromEntries(words.map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
     }
     else if (w === '--only' || w === '--out') {
       const v = argv[++i];
@@ -157,7 +168,7 @@ function idleReport(r: IdleMemoryResult): string {
     return [name, mib(f.early.rss), mib(s.rss), f.didSettle ? `${fmt(s.atS, 0)} s` : `no (${fmt(s.atS, 0)} s)`, mib(s.anon), mib(s.file), mib(s.heapUsed), mib(s.newSpace), mib(s.oldSpace), mib(s.codeSpace), mib(s.external)];
   };
   let out = table(
-    `Idle memory, no device connected, no forced GC (gateway node flags: ${r.nodeFlags.join(' ') || 'none'}); MiB`,
+    `Idle memory, no device connected, no forced GC (gateway node flags: ${r.nodeFlags.join(' ') || 'none'}; environment: ${Object.entries(r.nodeEnv).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}); MiB`,
     ['process', 'RSS at 5 s', 'RSS settled', 'settled at', 'anon', 'file-backed', 'heap used', 'new space', 'old space', 'code space', 'external'],
     [...r.gateway.map((g) => row(`gateway, ${fmt(g.registered)} registered`, g)), row('bare aedes', r.aedes)],
   );
@@ -211,12 +222,12 @@ function report(r: Results): string {
     const c = r.connections;
     const rows: (string | number)[][] = [];
     for (const [name, b] of [['gateway', c.gateway], ['aedes', c.aedes]] as const) {
-      rows.push([`${name}, idle`, 0, mib(b.idleRssBytes), '-', '-', '-', '-']);
-      for (const s of b.steps) rows.push([`${name}, ${fmt(s.devices)} devices`, s.devices, mib(s.rssBytes), s.bytesPerDevice, s.marginalBytesPerDevice, s.heapBytesPerDevice, s.connectRate]);
+      rows.push([`${name}, idle`, 0, mib(b.idleRssBytes), b.idleSettled ? 'yes' : 'no', '-', '-', '-', '-']);
+      for (const s of b.steps) rows.push([`${name}, ${fmt(s.devices)} devices`, s.devices, mib(s.rssBytes), s.settled ? 'yes' : 'no', s.bytesPerDevice, s.marginalBytesPerDevice, s.heapBytesPerDevice, s.connectRate]);
     }
     out += table(
-      'Idle connections (keepalive 60 s), RSS after a full GC (bytes/device: over idle; marginal: over the previous step)',
-      ['broker', 'devices', 'RSS MiB', 'bytes/device', 'marginal B/device', 'heap B/device', 'connects/s'],
+      'Idle connections (keepalive 60 s): RSS once settled (no forced GC; young generation given back), heap after a full GC (bytes/device: over idle; marginal: over the previous step)',
+      ['broker', 'devices', 'RSS MiB', 'settled', 'bytes/device', 'marginal B/device', 'heap B/device', 'connects/s'],
       rows,
     );
     const tenK = c.gateway.steps.find((s) => s.devices >= 10_000);
@@ -302,7 +313,7 @@ async function main(argv: string[]): Promise<number> {
       influxd = await startTestInfluxd('bench');
       log(`influxd ${influxd.server.version} at ${influxd.url} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
     }
-    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), log };
+    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), nodeEnv: args.nodeEnv ?? startScriptEnv(), log };
     for (const s of args.only) {
       results.loadAverage[s] = Math.round(loadavg()[0]! * 100) / 100;
       log(`${s}: machine load average ${results.loadAverage[s]} (2 cores)`);
