@@ -1,5 +1,5 @@
 import { encodeEventKey, severityRank, type DeviceRef, type Severity } from '../domain/index.js';
-import { candidates, OFFLINE_KEY, paramsFor, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
+import { offlineCandidates, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
 import { fmt, formatDuration, seconds, where } from './message.js';
 import { deviceState, eachDevice, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
 import type { RuleTransition } from './types.js';
@@ -46,9 +46,11 @@ export function nextOffline(st: OfflineKeyState, input: OfflineInput): OfflineSt
   }
 }
 
+// The rule list and parameters are shared with every device that meets the same rules with the
+// same overrides (10,000 registered devices held 20,000 arrays of one element each); the key
+// states are the device's own.
 function offlineCache(rules: CompiledRules, dev: DeviceState): OfflineCache {
-  const list = candidates(rules.offline, dev, OFFLINE_KEY);
-  const params = list.map((r) => paramsFor(r, dev.site, dev.device));
+  const { list, params } = offlineCandidates(rules, dev);
   const states = list.map((r) => {
     let st = dev.offline.get(r.id);
     if (st === undefined) dev.offline.set(r.id, (st = { rule: r.id, version: r.version, phase: 'idle', open: null }));

@@ -76,4 +76,13 @@ describe('offline rules', () => {
     h.input(seen({ ...GAS, device: 'gas-02' }), sec(0));
     expect(h.tick(sec(60)).map((t) => `${t.device}:${t.severity}`)).toEqual(['gas-01:critical']);
   });
+
+  it('keeps the rule\'s own `after` and severity for every device the override does not name', () => {
+    const h = new Harness(
+      compileRules({ id: 'offline', item: 'T-01', title: 'Silent', kind: 'offline', match: {}, after: '5m', severity: 'major', overrides: [{ device: 'gas-02', after: '1m', severity: 'critical' }] }),
+    );
+    for (const device of ['gas-01', 'gas-02', 'gas-03']) h.input(seen({ ...GAS, device }), sec(0));
+    expect(h.tick(sec(60)).map((t) => `${t.device}:${t.severity}:${t.threshold}`)).toEqual(['gas-02:critical:60']);
+    expect(h.tick(sec(300)).map((t) => `${t.device}:${t.severity}:${t.threshold}`)).toEqual(['gas-01:major:300', 'gas-03:major:300']);
+  });
 });
