@@ -76,6 +76,14 @@ interface Args {
   nodeEnv: Record<string, string> | null;
 }
 
+/** The private influxd's address as printed: its generated password never reaches the output. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString().replace(/\/$/, '');
+}
+
 function parseArgs(argv: string[]): Args | string {
   const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null, nodeEnv: null };
   for (let i = 0; i < argv.length; i++) {
@@ -311,7 +319,7 @@ async function main(argv: string[]): Promise<number> {
     const fleet = needsGateway ? benchFleet(workDir, args.only.includes('connections') ? CONNECTION_STEPS.at(-1)! : 10_000) : { registryPath: '', devices: [] };
     if (needsGateway) {
       influxd = await startTestInfluxd('bench');
-      log(`influxd ${influxd.server.version} at ${influxd.url} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
+      log(`influxd ${influxd.server.version} at ${withoutCredentials(influxd.url)} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
     }
     const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), nodeEnv: args.nodeEnv ?? startScriptEnv(), log };
     for (const s of args.only) {

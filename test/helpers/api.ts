@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildApi, type Api, type ApiDeps } from '../../gateway/src/api/index.js';
+import { buildApi, createPositionCursors, type Api, type ApiDeps } from '../../gateway/src/api/index.js';
 import { createEventStore, createMaintenance, type EventStore } from '../../gateway/src/events/index.js';
 import { createSseHub, createWebhooks } from '../../gateway/src/fanout/index.js';
 import { createMetrics, createLogger } from '../../gateway/src/observability/index.js';
@@ -43,6 +44,7 @@ export async function buildTestApi(opts: { registry?: RegistryFile; clock?: () =
     maintenance,
     webhooks,
     sse: createSseHub(),
+    cursors: createPositionCursors(randomBytes(32)),
     rules: rules.view,
     reloadRegistry: () => ({ ok: false, problems: ['no registry file in the test API'] }),
     clock,

@@ -42,6 +42,13 @@ describe('department-scoped users', () => {
     expect((await gw.post(`/api/events/${dustEvent}/acknowledge`, {}, opEmb)).status).toBe(404);
   });
 
+  it("read only the audit rows of their departments' events", async () => {
+    const rows = (await gw.api('/api/audit?limit=1000', { token: opEmb })).body.records as Array<{ eventId: string | null }>;
+    expect(rows.map((r) => r.eventId)).toContain(gasEvent);
+    expect(rows.every((r) => r.eventId === gasEvent)).toBe(true);
+    expect((await gw.api(`/api/audit?event=${dustEvent}`, { token: opEmb })).body.records).toEqual([]);
+  });
+
   it('tell who they are with their departments', async () => {
     expect((await gw.api('/api/me', { token: opEmb })).body).toMatchObject({ user: 'op-emb', departments: [EMB] });
   });

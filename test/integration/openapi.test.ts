@@ -64,6 +64,8 @@ beforeAll(async () => {
   expect(await gw.gateway.history.flush(20_000)).toBe(true);
   Object.assign(made, await createInspectors(gw, { 'insp-a': { departments: [EMB] }, 'insp-b': { departments: [EMB] } }));
   made.approver = await createUser(gw, 'sup-wang', 'supervisor');
+  // A viewer of one site: its audit rows, cursors and transitions have the shapes without chain positions.
+  made.chemViewer = await createUser(gw, 'chem-viewer', 'viewer', ['hb-chem-001']);
   // A logged-in data logger, so a downlink command is sent rather than refused with 409.
   logger = await TestLogger.open(gw.hj212Port!);
   const qn = formatLocalTime(Date.now(), 'Asia/Shanghai', true);
@@ -130,6 +132,10 @@ function steps(m: Made): Array<() => Step> {
     () => ({ op: 'POST /api/events/{id}/close', method: 'POST', path: `${ev()}/close`, body: { disposition: 'rectified', note: 'again' }, status: 409 }),
     () => ({ op: 'GET /api/readings', path: '/api/readings?site=hb-chem-001&metric=gas_lel', status: 200 }),
     () => ({ op: 'GET /api/audit', path: `/api/audit?event=${m.event}`, status: 200 }),
+    () => ({ op: 'GET /api/audit', path: '/api/audit?limit=1', as: 'chemViewer', status: 200, keep: (b, k) => (k.auditCursor = b.nextCursor) }),
+    () => ({ op: 'GET /api/audit', path: `/api/audit?limit=1&cursor=${m.auditCursor}`, as: 'chemViewer', status: 200 }),
+    () => ({ op: 'GET /api/audit', path: `/api/audit?limit=1&cursor=x${m.auditCursor}`, as: 'chemViewer', status: 400 }),
+    () => ({ op: 'GET /api/events/{id}', path: ev(), as: 'chemViewer', status: 200 }),
     () => ({ op: 'GET /api/audit/verify', path: '/api/audit/verify', status: 200 }),
     () => ({ op: 'GET /api/maintenance', path: '/api/maintenance', status: 200 }),
     () => ({ op: 'POST /api/maintenance', method: 'POST', path: '/api/maintenance', body: { site: 'mine-007', start: now + 3_600_000, end: now + 7_200_000, reason: 'calibration' }, status: 201, keep: (b, k) => (k.window = b.id) }),

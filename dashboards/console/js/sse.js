@@ -48,11 +48,12 @@ export function createSseParser(onEvent, onRetry = () => {}, lastEventId = '') {
 
 /**
  * Keeps a stream open until stop(): reconnects after the server's retry delay with the last
- * event id. onStatus gets 'connecting' | 'live' | 'reconnecting' | 'unauthorized'.
+ * event id (at first `lastEventId`, if given). onStatus gets 'connecting' | 'live' | 'reconnecting' |
+ * 'unauthorized'.
  */
-export function openEventStream({ url, token, onEvent, onStatus = () => {} }) {
+export function openEventStream({ url, token, onEvent, onStatus = () => {}, lastEventId: resumeFrom = '' }) {
   let retryMs = 2000;
-  let lastEventId = '';
+  let lastEventId = resumeFrom;
   let stopped = false;
   let controller = null;
   let wake = null;
@@ -63,6 +64,12 @@ export function openEventStream({ url, token, onEvent, onStatus = () => {} }) {
     if (lastEventId) headers['last-event-id'] = lastEventId;
     const res = await fetch(url, { headers, cache: 'no-store', signal: controller.signal });
     if (res.status === 401) return 'unauthorized';
+    // An id the server no longer takes (another gateway, a changed scope, or a numeric id a
+    // site-scoped user is not given): start again from now rather than retry it for ever.
+    if (res.status === 400 && lastEventId) {
+      lastEventId = '';
+      throw new Error('stream refused the last event id');
+    }
     if (!res.ok || !res.body) throw new Error(`stream answered HTTP ${res.status}`);
     onStatus('live');
     const parser = createSseParser(onEvent, (ms) => (retryMs = ms), lastEventId);

@@ -77,6 +77,15 @@ export function canSeeDepartment(p: Principal, referredTo: string | null, itemDe
   return d !== undefined && p.departments.includes(d);
 }
 
+/**
+ * Whether the caller sees every site and department, and so the audit chain's own positions
+ * (`seq`, `prevHash`, `hash`). A scoped caller never does: the gaps between its rows' sequence
+ * numbers would count the rows of sites it may not see (issue 20, finding 14).
+ */
+export function seesWholeChain(p: Principal): boolean {
+  return p.sites === null && !p.departments;
+}
+
 /** Refuses an explicit site filter outside the caller's scope. */
 export function requireSite(p: Principal, site: string): void {
   if (!canSee(p, site)) throw new ApiError('GW_FORBIDDEN', `site ${site} is outside your scope`);

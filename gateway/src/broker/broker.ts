@@ -6,7 +6,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import { writeToStream } from 'mqtt-packet';
 import type { WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
-import { commandsTopic, devicePrefix } from '../protocol/topics.js';
+import { commandsTopic, prefixOf } from '../protocol/topics.js';
 import type { RegisteredDevice, Registry } from '../registry/index.js';
 import { verifySecret } from '../registry/index.js';
 import { roleAtLeast, type Principal } from '../users/index.js';
@@ -14,6 +14,13 @@ import { createConnectionRateLimit, createLoginBackoff, limitPacketSize, refuseB
 import { guardParser, ProtocolRefusal, refusalReason } from './parser-guards.js';
 import { isSessionOnly, type SessionStore } from './sessions.js';
 import { attachMqttWebSocket } from './websocket.js';
+
+/** A QoS 1/2 publish whose acknowledgement waits for its own and every earlier one's callback. */
+interface PendingAck {
+  settled: boolean;
+  err: Error | null;
+  callback: (err: Error | null) => void;
+}
 
 export interface BrokerCounters {
   /** Labels: reason = unknown_device | bad_secret | client_id_mismatch | no_credentials | login_backoff | cert_mismatch */
@@ -100,7 +107,7 @@ export interface BrokerOptions {
    * Called for every publish a device is allowed to make, before the broker acknowledges it
    * (QoS 1 PUBACK goes out only after this resolves). Must not throw for bad payloads.
    */
-  onPublish: (device: RegisteredDevice, topic: string, payload: Buffer, qos: number) => void | Promise<void>;
+  onPublish: (device: RegisteredDevice, topic: string, payload: Buffer, qos: number) => void | Promise<unknown>;
   onConnection: (device: RegisteredDevice, online: boolean) => void;
 }
 
@@ -186,8 +193,12 @@ export function createBroker(opts: BrokerOptions): Broker {
     return undefined;
   }
 
-  /** Waiting for a QoS 1/2 publish's callback, per connection: acknowledgements go out in order (MQTT-4.6.0-2). */
-  const ackTails = new WeakMap<Client, Promise<Error | null>>();
+  /**
+   * Acknowledged publishes of a connection still waiting for their callback, oldest first:
+   * acknowledgements go out in arrival order (MQTT-4.6.0-2). A queue rather than a promise chain,
+   * because this runs for every QoS 1 message: one promise reaction each, nothing more.
+   */
+  const ackQueues = new WeakMap<Client, PendingAck[]>();
   /** Connections that sent a zero-length client id with clean session 0. */
   const noIdentifier = new WeakSet<Client>();
   /** QoS 2 packet ids a connection's publishes were ingested under, until their PUBREL. */
@@ -197,16 +208,30 @@ export function createBroker(opts: BrokerOptions): Broker {
    * Calls `callback` once `result` settled and every earlier acknowledged publish of the same
    * connection was called back: one slow durable write holds back only its own connection.
    */
-  function inOrder(client: Client, result: Promise<void> | void, callback: (err: Error | null) => void): void {
-    const prev = ackTails.get(client);
-    if (!prev && !result) return callback(null);
-    const settled = result ? result.then(() => null, (err: unknown) => (logger.error({ err }, 'ingest failed'), err as Error)) : Promise.resolve(null);
-    const mine = prev ? prev.then(() => settled) : settled;
-    ackTails.set(client, mine);
-    void mine.then((err) => {
-      if (ackTails.get(client) === mine) ackTails.delete(client);
-      callback(err);
-    });
+  function inOrder(client: Client, result: PromiseLike<unknown> | void, callback: (err: Error | null) => void): void {
+    let queue = ackQueues.get(client);
+    if (!result) {
+      if (!queue || queue.length === 0) return callback(null);
+      queue.push({ settled: true, err: null, callback });
+      return;
+    }
+    if (!queue) ackQueues.set(client, (queue = []));
+    const pending: PendingAck = { settled: false, err: null, callback };
+    queue.push(pending);
+    const q = queue;
+    result.then(
+      () => settle(q, pending, null),
+      (err: unknown) => (logger.error({ err }, 'ingest failed'), settle(q, pending, err as Error)),
+    );
+  }
+
+  function settle(queue: PendingAck[], pending: PendingAck, err: Error | null): void {
+    pending.settled = true;
+    pending.err = err;
+    while (queue.length > 0 && queue[0]!.settled) {
+      const head = queue.shift()!;
+      head.callback(head.err);
+    }
   }
 
   /**
@@ -216,7 +241,10 @@ export function createBroker(opts: BrokerOptions): Broker {
    */
   function qos2Repeat(client: Client, packet: PublishPacket): Promise<boolean> | boolean {
     let ids = qos2Ingested.get(client);
-    if (!ids) qos2Ingested.set(client, (ids = new Set()));
+    if (!ids) {
+      qos2Ingested.set(client, (ids = new Set()));
+      releaseOnPubrel(client, ids);
+    }
     if (ids.has(packet.messageId!)) return true;
     ids.add(packet.messageId!);
     if (!packet.dup) return false;
@@ -225,6 +253,26 @@ export function createBroker(opts: BrokerOptions): Broker {
       (found) => Boolean(found),
       () => false,
     );
+  }
+
+  /** Hands an allowed publish to ingest; what ingest throws is logged, never the broker's problem. */
+  function ingest(device: RegisteredDevice, packet: PublishPacket): void | Promise<unknown> {
+    try {
+      return opts.onPublish(device, packet.topic, packet.payload as Buffer, packet.qos);
+    } catch (err) {
+      logger.error({ err, device: device.device }, 'ingest failed');
+    }
+  }
+
+  /**
+   * A PUBREL releases its packet id: a later QoS 2 publish under it is a new message. Listened
+   * for only on connections that used QoS 2: a second 'packet' listener costs every packet a copy
+   * of the listener list.
+   */
+  function releaseOnPubrel(client: Client, ids: Set<number>): void {
+    (client as Client & { _parser: { on(e: 'packet', f: (p: { cmd: string; messageId?: number }) => void): void } })._parser.on('packet', (p) => {
+      if (p.cmd === 'pubrel' && p.messageId !== undefined) ids.delete(p.messageId);
+    });
   }
 
   /**
@@ -364,7 +412,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         counters.protocolErrors.inc({ reason: 'topic_too_long' });
         return callback(new Error(`topic longer than ${limits.maxTopicLength} characters`));
       }
-      const prefix = devicePrefix(device.site, device.device);
+      const prefix = prefixOf(device);
       // No device channel is retained: retained messages live until restart, so every device could
       // fill the broker's memory with them. The message is handled as if sent without the flag.
       if (packet.retain) {
@@ -377,21 +425,14 @@ export function createBroker(opts: BrokerOptions): Broker {
         // MQTT-3.3.5-2: an unauthorised PUBLISH is answered by closing the connection.
         return callback(new Error(`device ${device.device} may publish only under ${prefix}`));
       }
-      const ingest = (): void | Promise<void> => {
-        try {
-          return opts.onPublish(device, packet.topic, packet.payload as Buffer, packet.qos);
-        } catch (err) {
-          logger.error({ err, device: device.device }, 'ingest failed');
-        }
-      };
-      let result: void | Promise<void>;
+      let result: void | Promise<unknown>;
       if (packet.qos === 2) {
         const repeat = qos2Repeat(client!, packet);
         if (repeat === true) result = undefined;
-        else if (repeat === false) result = ingest();
-        else result = repeat.then((seen) => (seen ? undefined : ingest()));
+        else if (repeat === false) result = ingest(device, packet);
+        else result = repeat.then((seen) => (seen ? undefined : ingest(device, packet)));
       } else {
-        result = ingest();
+        result = ingest(device, packet);
       }
       // The PUBACK (QoS 1) is written only after this callback: here, once the data is durable.
       // Over the payload limit, ingest has refused it (and counted why); the broker must not keep
@@ -457,10 +498,6 @@ export function createBroker(opts: BrokerOptions): Broker {
       logger.warn({ clientId: client.id, address, length, limit: limitOf() }, 'packet over the size limit; connection closed');
     });
     guardParser(client, { write: (bytes, written) => void stream.write(bytes, () => written()) });
-    // A PUBREL releases its packet id: a later QoS 2 publish under it is a new message.
-    (client as Client & { _parser: { on(e: 'packet', f: (p: { cmd: string; messageId?: number }) => void): void } })._parser.on('packet', (p) => {
-      if (p.cmd === 'pubrel' && p.messageId !== undefined) qos2Ingested.get(client)?.delete(p.messageId);
-    });
   }
 
   async function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {

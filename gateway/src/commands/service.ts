@@ -163,7 +163,7 @@ export function createDeviceCommands(opts: DeviceCommandsOptions) {
      * Wraps the MQTT source: publishes on a device's replies channel go to the command records,
      * everything else to the source as before.
      */
-    withReplies<S extends { onPublish(device: RegisteredDevice, topic: string, payload: Buffer, qos: number): Promise<void> | void }>(source: S): S {
+    withReplies<S extends { onPublish(device: RegisteredDevice, topic: string, payload: Buffer, qos: number): Promise<unknown> | void }>(source: S): S {
       return {
         ...source,
         onPublish(device: RegisteredDevice, topic: string, payload: Buffer, qos: number) {

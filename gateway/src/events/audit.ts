@@ -52,6 +52,8 @@ export interface AuditFilter {
   site?: string;
   /** Only rows of these sites (a scoped caller), so a page holds `limit` of its own rows. */
   sites?: readonly string[];
+  /** A department-scoped caller: only rows of events referred to these departments, or not referred and of these items. */
+  departments?: { names: readonly string[]; items: readonly string[] };
   event?: string;
   afterSeq?: number;
   limit: number;
@@ -149,6 +151,12 @@ export function createAuditLog(db: StateDb) {
       if (f.until !== undefined) (where.push('at < @until'), (params.until = f.until));
       if (f.site !== undefined) (where.push('site = @site'), (params.site = f.site));
       if (f.sites !== undefined) (where.push('site IN (SELECT value FROM json_each(@sites))'), (params.sites = JSON.stringify(f.sites)));
+      if (f.departments !== undefined) {
+        // As the event list decides it (events/query.ts): the department an event was referred to, else its item's.
+        where.push(`event_id IN (SELECT id FROM events WHERE department IN (SELECT value FROM json_each(@deptNames)) OR (department IS NULL AND item IN (SELECT value FROM json_each(@deptItems))))`);
+        params.deptNames = JSON.stringify(f.departments.names);
+        params.deptItems = JSON.stringify(f.departments.items);
+      }
       if (f.event !== undefined) (where.push('event_id = @event'), (params.event = f.event));
       if (f.afterSeq !== undefined) (where.push('seq > @afterSeq'), (params.afterSeq = f.afterSeq));
       const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;

@@ -23,6 +23,19 @@ export interface CatchUpPage {
   more: boolean;
 }
 
+/**
+ * How one stream shows audit positions. Callers of every site get the audit seq as `id:` and in
+ * the data; a scoped caller gets a sealed id and no seq, which count nothing of other sites.
+ */
+export interface StreamView {
+  /** The SSE `id:` of the transition at this audit position. */
+  id(seq: number): string;
+  /** Whether the data carries the transition's audit `seq`. */
+  seq: boolean;
+}
+
+const chainView: StreamView = { id: String, seq: true };
+
 export interface CatchUp {
   after: number;
   page(afterSeq: number, limit: number): CatchUpPage;
@@ -34,6 +47,7 @@ interface SseClient {
   res: ServerResponse;
   filter: SubscriberFilter;
   user: string;
+  view: StreamView;
   /** Live transitions that arrived while the catch-up was still being written, in order. */
   pending: AppliedTransition[] | null;
   stall: NodeJS.Timeout | null;
@@ -47,7 +61,8 @@ const MAX_PENDING = 10_000;
 export type SseHub = ReturnType<typeof createSseHub>;
 
 /**
- * Server-Sent Events subscribers. The SSE `id:` is the audit sequence number. Every stream's
+ * Server-Sent Events subscribers. The SSE `id:` is the audit position, as the stream's view shows
+ * it (the sequence number, or a sealed id for a scoped caller). Every stream's
  * buffer is bounded: a reader that stops reading is dropped, never buffered without end, and a
  * catch-up is read from the database a page at a time, each page only once the last has gone.
  */
@@ -74,8 +89,19 @@ export function createSseHub(opts: { limits?: Partial<SseLimits>; dropped?: Coun
     if (!flushed && !c.stall) c.stall = setTimeout(() => drop(c, 'stalled'), limits.stallMs);
   }
 
+  // The data of a transition, serialised once for all streams of each kind.
+  const data = new WeakMap<AppliedTransition, { withSeq?: string; withoutSeq?: string }>();
+  function dataOf(a: AppliedTransition, withSeq: boolean): string {
+    let d = data.get(a);
+    if (!d) data.set(a, (d = {}));
+    if (withSeq) return (d.withSeq ??= JSON.stringify(transitionMessage(a)));
+    if (d.withoutSeq) return d.withoutSeq;
+    const { seq: _s, ...message } = transitionMessage(a);
+    return (d.withoutSeq = JSON.stringify(message));
+  }
+
   function write(c: SseClient, a: AppliedTransition, capped = true) {
-    if (matches(c.filter, a)) send(c, `id: ${a.transition.seq}\nevent: transition\ndata: ${JSON.stringify(transitionMessage(a))}\n\n`, capped);
+    if (matches(c.filter, a)) send(c, `id: ${c.view.id(a.transition.seq)}\nevent: transition\ndata: ${dataOf(a, c.view.seq)}\n\n`, capped);
   }
 
   /** Resolves once the stream has room again (or is gone). */
@@ -114,8 +140,8 @@ export function createSseHub(opts: { limits?: Partial<SseLimits>; dropped?: Coun
     canOpen: (user: string) => (perUser.get(user) ?? 0) < limits.maxStreamsPerUser,
 
     /** Registers a response; replays what the client missed first, so order holds. */
-    add(res: ServerResponse, filter: SubscriberFilter, user: string, catchUp?: CatchUp) {
-      const c: SseClient = { res, filter, user, pending: catchUp ? [] : null, stall: null, closed: false };
+    add(res: ServerResponse, filter: SubscriberFilter, user: string, catchUp?: CatchUp, view: StreamView = chainView) {
+      const c: SseClient = { res, filter, user, view, pending: catchUp ? [] : null, stall: null, closed: false };
       clients.add(c);
       perUser.set(user, (perUser.get(user) ?? 0) + 1);
       res.on('drain', () => {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { DeviceRef, Detection, DeviceStatus, Reading } from '../domain/index.js';
 import { METRIC_PATTERN } from '../domain/index.js';
-import { devicePrefix, isChannel, parseTopic, type Channel } from '../protocol/topics.js';
+import { isChannel, parseTopic, prefixOf, type Channel } from '../protocol/topics.js';
 import { DATA_FLAGS, statusPayloadSchema, telemetryPayloadSchema, visionPayloadSchema } from '../protocol/payloads.js';
 import { jsonDepthExceeds } from './json-depth.js';
 import { defaultTimePolicy, eventTime, type TimePolicy } from './event-time.js';
@@ -112,7 +112,7 @@ export function decodeMessage(
   limits: IngestLimits = defaultIngestLimits,
 ): Decoded | Rejection {
   // The device's own prefix is the common case (the broker's ACL already saw it): no regex needed.
-  const prefix = devicePrefix(from.site, from.device);
+  const prefix = prefixOf(from);
   let channel: Channel;
   if (topic.startsWith(prefix) && isChannel(topic.slice(prefix.length))) {
     channel = topic.slice(prefix.length) as Channel;
@@ -134,14 +134,22 @@ export function decodeMessage(
   if (jsonDepthExceeds(payload, limits.maxJsonDepth)) {
     return reject('json_too_deep', `JSON nesting is deeper than ${limits.maxJsonDepth}`);
   }
-  const forbidden = FORBIDDEN_KEYS.find((k) => payload.includes(k));
-  if (forbidden) return reject('forbidden_key', `payload contains the key ${forbidden.toString()}, which is never accepted`);
   let json: unknown;
+  let parseError: Error | undefined;
   try {
     json = JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    return reject('invalid_json', `payload is not JSON: ${(err as Error).message.slice(0, 120)}`);
+    parseError = err as Error;
   }
+  // The common telemetry message: every key it holds is `metrics`, `ts` or a metric name, so one
+  // look at the metric names replaces the four byte scans below (about 4 % of ingest CPU).
+  const fast = parseError === undefined && channel === 'telemetry' ? fastTelemetry(json) : null;
+  if (fast && !Object.keys(fast.metrics).some((name) => FORBIDDEN_NAMES.includes(name))) {
+    return telemetryOf(fast, from, receivedAt, limits);
+  }
+  const forbidden = FORBIDDEN_KEYS.find((k) => payload.includes(k));
+  if (forbidden) return reject('forbidden_key', `payload contains the key ${forbidden.toString()}, which is never accepted`);
+  if (parseError) return reject('invalid_json', `payload is not JSON: ${parseError.message.slice(0, 120)}`);
   const escaped = payload.includes(UNICODE_ESCAPE) ? forbiddenKeyIn(json) : undefined;
   if (escaped) return reject('forbidden_key', `payload contains the key "${escaped}" (written with \\u escapes), which is never accepted`);
   return decodeJson(channel, json, from, receivedAt, limits);
@@ -173,36 +181,41 @@ function fastTelemetry(json: unknown): { ts?: number; metrics: Record<string, nu
 
 export { fastTelemetry as fastTelemetryForTest };
 
+/** The readings of a checked telemetry payload (or why its contents are refused). */
+function telemetryOf(data: z.infer<typeof telemetryPayloadSchema>, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
+  const names = Object.keys(data.metrics);
+  if (names.length === 0) return reject('invalid_payload', 'metrics: must hold at least one metric');
+  if (names.length > limits.maxMetricsPerMessage) {
+    return reject('too_many_metrics', `${names.length} metrics, the limit is ${limits.maxMetricsPerMessage}`);
+  }
+  const time = eventTime(data.ts, receivedAt, limits);
+  if (!time.ok) return reject('too_old', time.detail);
+  const flags = data.flags ?? {};
+  const readings: Reading[] = names.map((metric) => ({
+    site: from.site,
+    device: from.device,
+    sector: from.sector,
+    kind: from.kind,
+    metric,
+    value: data.metrics[metric]!,
+    ts: time.ts,
+    receivedAt,
+    skewed: time.skewed,
+    late: time.late,
+    arrival: time.arrival,
+    valid: DATA_FLAGS[flags[metric] ?? 'N'],
+    ...(flags[metric] ? { flag: flags[metric] } : {}),
+  }));
+  return { ok: true, channel: 'telemetry', readings };
+}
+
 /** Decodes an already parsed payload of a channel (profiles and HTTP ingest arrive here). */
 export function decodeJson(channel: Channel, json: unknown, from: DeviceRef, receivedAt: number, limits: IngestLimits): Decoded | Rejection {
   if (channel === 'telemetry') {
     const fast = fastTelemetry(json);
     const p = fast ? { success: true as const, data: fast as z.infer<typeof telemetryPayloadSchema> } : telemetryPayloadSchema.safeParse(json);
     if (!p.success) return reject('invalid_payload', describe(p.error));
-    const names = Object.keys(p.data.metrics);
-    if (names.length === 0) return reject('invalid_payload', 'metrics: must hold at least one metric');
-    if (names.length > limits.maxMetricsPerMessage) {
-      return reject('too_many_metrics', `${names.length} metrics, the limit is ${limits.maxMetricsPerMessage}`);
-    }
-    const time = eventTime(p.data.ts, receivedAt, limits);
-    if (!time.ok) return reject('too_old', time.detail);
-    const flags = p.data.flags ?? {};
-    const readings: Reading[] = names.map((metric) => ({
-      site: from.site,
-      device: from.device,
-      sector: from.sector,
-      kind: from.kind,
-      metric,
-      value: p.data.metrics[metric]!,
-      ts: time.ts,
-      receivedAt,
-      skewed: time.skewed,
-      late: time.late,
-      arrival: time.arrival,
-      valid: DATA_FLAGS[flags[metric] ?? 'N'],
-      ...(flags[metric] ? { flag: flags[metric] } : {}),
-    }));
-    return { ok: true, channel, readings };
+    return telemetryOf(p.data, from, receivedAt, limits);
   }
   if (channel === 'vision') {
     const p = visionPayloadSchema.safeParse(json);

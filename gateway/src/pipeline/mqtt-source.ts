@@ -9,13 +9,13 @@ import type { Pipeline } from './pipeline.js';
 export function mqttSource(pipeline: Pick<Pipeline, 'accept' | 'connection'>, logger: Logger) {
   const logFailure = (err: unknown) => logger.error({ err }, 'outbox write failed');
   return {
-    onPublish(device: RegisteredDevice, topic: string, payload: Buffer, qos: number): Promise<void> | void {
+    onPublish(device: RegisteredDevice, topic: string, payload: Buffer, qos: number): Promise<unknown> | void {
       const done = pipeline.accept('mqtt', device, { topic, payload, qos: qos === 0 ? 0 : 1 });
       if (qos === 0) {
         done.catch(logFailure);
         return;
       }
-      return done.then(() => undefined);
+      return done;
     },
     onConnection(device: RegisteredDevice, online: boolean): void {
       pipeline.connection(device, online);

@@ -32,6 +32,18 @@ export function devicePrefix(site: string, device: string): string {
   return `sites/${site}/devices/${device}/`;
 }
 
+const prefixes = new WeakMap<object, string>();
+
+/**
+ * devicePrefix of a device record, built once per record: the broker's ACL and the decoder check
+ * it on every publish. Records are never changed in place (a registry reload makes new ones).
+ */
+export function prefixOf(ref: { readonly site: string; readonly device: string }): string {
+  let prefix = prefixes.get(ref);
+  if (prefix === undefined) prefixes.set(ref, (prefix = devicePrefix(ref.site, ref.device)));
+  return prefix;
+}
+
 export function topicFor(site: string, device: string, channel: Channel): string {
   return `${devicePrefix(site, device)}${channel}`;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { buildApi } from '../api/index.js';
+import { randomBytes } from 'node:crypto';
+import { buildApi, createPositionCursors } from '../api/index.js';
 import type { GatewayConfig } from '../config.js';
 import type { EvidenceStore } from '../evidence/index.js';
 import { createHealth } from '../health.js';
@@ -32,6 +33,19 @@ export function buildBacktests(config: GatewayConfig, s: Pick<GatewayState, 'dat
   });
 }
 
+/**
+ * The key that seals the API's chain positions for scoped callers (api/cursor.ts). Kept in the
+ * state database, so cursors and stream ids stay valid across restarts; whoever can read that
+ * database reads the audit trail itself anyway.
+ */
+function cursorKey(db: GatewayState['db']): Buffer {
+  const kept = kvGet(db, 'api-cursor-key');
+  if (kept) return Buffer.from(kept, 'base64');
+  const key = randomBytes(32);
+  kvSet(db, 'api-cursor-key', key.toString('base64'));
+  return key;
+}
+
 /** The HTTP API (api/) on the gateway's parts, with its health and readiness reports. */
 export async function buildHttpApi(
   config: GatewayConfig,
@@ -56,6 +70,7 @@ export async function buildHttpApi(
     maintenance: s.maintenance,
     webhooks: s.webhooks,
     sse: s.sse,
+    cursors: createPositionCursors(cursorKey(s.db)),
     rules: s.rules.view,
     reloadRegistry: s.registry.reload,
     clock,

@@ -310,7 +310,9 @@ function timeline(transitions) {
 }
 
 function auditSection(records) {
-  const cols = ['seq', 'time', 'change', 'by', 'note', 'hash'];
+  // Chain positions and hashes come only to users of every site (a scoped user's rows carry none).
+  const chain = records.some((r) => r.seq !== undefined);
+  const cols = chain ? ['seq', 'time', 'change', 'by', 'note', 'hash'] : ['time', 'change', 'by', 'note'];
   const cell = (col, attrs, ...content) => h('td', { ...attrs, dataset: { label: t(`event.audit.${col}`) } }, ...content);
   return h(
     'section',
@@ -327,12 +329,12 @@ function auditSection(records) {
           h(
             'tr',
             { dataset: { type: r.type } },
-            cell('seq', { class: 'num' }, String(r.seq)),
+            chain ? cell('seq', { class: 'num' }, String(r.seq)) : null,
             cell('time', {}, fmtTime(r.at)),
             cell('change', {}, label('transition', r.type)),
             cell('by', {}, r.actor),
             cell('note', {}, r.note ?? ''),
-            cell('hash', {}, h('code', { title: r.hash }, r.hash.slice(0, 12))),
+            chain ? cell('hash', {}, h('code', { title: r.hash }, r.hash.slice(0, 12))) : null,
           ),
         ),
       ),

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sectorSchema, SEVERITIES, severitySchema, type Severity } from '../../domain/index.js';
 import { dispositionSchema, EVENT_ORDERS, EVENT_STATES, type EventState, eventDetailSchema, eventStateSchema, supervisionEventSchema, transitionRecordSchema, type AppliedTransition, type EventStore } from '../../events/index.js';
-import { canSee, canSeeDepartment, principal, requireSite } from '../auth.js';
+import { canSee, canSeeDepartment, principal, requireSite, seesWholeChain } from '../auth.js';
 import type { EventActions, RulesView } from '../deps.js';
 import type { SupervisionApi } from '../supervision-deps.js';
 import { ApiError } from '../errors.js';
@@ -48,7 +48,15 @@ export const ruleLevelSchema = z.object({
   lte: z.number().optional(),
   outside: z.tuple([z.number(), z.number()]).optional(),
 });
-const transitionResponse = z.object({ event: supervisionEventSchema, transition: transitionRecordSchema.nullable() });
+// A transition as the API answers it: its audit `seq` only to callers of every site, since the
+// gaps between an event's seqs count the audit rows of every other site (issue 20, finding 14).
+const transitionView = transitionRecordSchema.extend({
+  seq: z.number().optional().describe('the audit chain position; only for callers who see every site and department'),
+});
+const transitionResponse = z.object({ event: supervisionEventSchema, transition: transitionView.nullable() });
+type Transition = z.infer<typeof transitionRecordSchema>;
+const withoutSeq = ({ seq: _s, ...t }: Transition) => t;
+const shown = (p: ReturnType<typeof principal>, t: Transition) => (seesWholeChain(p) ? t : withoutSeq(t));
 
 /** What the routes of the supervision events read. */
 export interface EventRouteDeps {
@@ -104,6 +112,7 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
         params: eventIdParams,
         response: {
           200: eventDetailSchema.extend({
+            transitions: z.array(transitionView),
             ruleInfo: z.object({
               id: z.string(),
               version: z.string(),
@@ -123,13 +132,15 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
       },
     },
     async (req) => {
+      const p = principal(req);
       const event = deps.events.get(req.params.id);
       // Outside the caller's scope an event does not exist for them.
-      if (!event || !canSeeEvent(principal(req), event)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
+      if (!event || !canSeeEvent(p, event)) throw new ApiError('GW_NOT_FOUND', `no event ${req.params.id}`);
       const item = deps.rules.item(event.item);
       const levels = deps.rules.levels?.(event.rule, event.site, event.device);
       return {
         ...event,
+        transitions: event.transitions.map((t) => shown(p, t)),
         ruleInfo: {
           id: event.rule,
           version: event.ruleVersion,
@@ -149,9 +160,9 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
 
   // Lifecycle: each answers the event after the change and the transition recorded (null when nothing was).
   // A request the lifecycle does not allow throws LifecycleError, answered 404/409 by the error handler.
-  const act = (run: () => AppliedTransition | null, id: string) => {
+  const act = (req: Parameters<typeof principal>[0], run: () => AppliedTransition | null, id: string) => {
     const applied = run();
-    if (applied) return { event: applied.event, transition: applied.transition };
+    if (applied) return { event: applied.event, transition: shown(principal(req), applied.transition) };
     const current = deps.events.get(id)!;
     const { transitions: _t, evidence: _e, ...event } = current;
     return { event, transition: null };
@@ -173,7 +184,7 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
       const refer = deps.actions.refer;
       if (!refer || !deps.supervision) throw new ApiError('GW_NOT_FOUND', 'this gateway has no departments');
       if (!deps.supervision.departments().includes(req.body.department)) throw new ApiError('GW_BAD_REQUEST', `body.department: "${req.body.department}" is not a department of the catalogue`);
-      return act(() => refer(req.params.id, principal(req), req.body.department, req.body.note), req.params.id);
+      return act(req, () => refer(req.params.id, principal(req), req.body.department, req.body.note), req.params.id);
     },
   );
 
@@ -182,7 +193,7 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
     { config: { role: 'operator' }, schema: { params: eventIdParams, body: z.object({ note: note.optional() }).strict().optional(), response: { 200: transitionResponse } } },
     async (req) => {
       visibleEvent(req);
-      return act(() => deps.actions.acknowledge(req.params.id, principal(req), req.body?.note ?? null), req.params.id);
+      return act(req, () => deps.actions.acknowledge(req.params.id, principal(req), req.body?.note ?? null), req.params.id);
     },
   );
 
@@ -191,7 +202,7 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
     { config: { role: 'operator' }, schema: { params: eventIdParams, body: z.object({ note }).strict(), response: { 200: transitionResponse } } },
     async (req) => {
       visibleEvent(req);
-      return act(() => deps.actions.comment(req.params.id, principal(req), req.body.note), req.params.id);
+      return act(req, () => deps.actions.comment(req.params.id, principal(req), req.body.note), req.params.id);
     },
   );
 
@@ -200,7 +211,7 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
     { config: { role: 'supervisor' }, schema: { params: eventIdParams, body: z.object({ note }).strict(), response: { 200: transitionResponse } } },
     async (req) => {
       visibleEvent(req);
-      return act(() => deps.actions.resolve(req.params.id, principal(req), req.body.note), req.params.id);
+      return act(req, () => deps.actions.resolve(req.params.id, principal(req), req.body.note), req.params.id);
     },
   );
 
@@ -212,7 +223,7 @@ export const eventRoutes = (deps: EventRouteDeps): FastifyPluginAsyncZod => asyn
     },
     async (req) => {
       visibleEvent(req);
-      return act(() => deps.actions.close(req.params.id, principal(req), req.body.disposition, req.body.note), req.params.id);
+      return act(req, () => deps.actions.close(req.params.id, principal(req), req.body.disposition, req.body.note), req.params.id);
     },
   );
 };
