@@ -25,7 +25,11 @@ RUN npx tsc -p tsconfig.build.json && date -u > dist/.build-stamp
 
 # ---- stage 3: runtime, without compilers
 FROM node:20-bookworm-slim
+# MALLOC_MMAP_THRESHOLD_ as npm start sets it: glibc then serves blocks of 128 KiB and more with
+# mmap and gives them back when freed, instead of raising the threshold during start-up and
+# keeping those blocks in its arenas (idle RSS 4-6 MiB lower, ingest CPU unchanged; README).
 ENV NODE_ENV=production \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     GATEWAY_DATA_DIR=/data \
     GATEWAY_RULES_DIR=/app/rules \
     GATEWAY_PROFILES_DIR=/app/profiles

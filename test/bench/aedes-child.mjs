@@ -1,10 +1,13 @@
 // Baseline broker: bare aedes 1.2 on 127.0.0.1, no authentication, no hooks, TCP_NODELAY as the
-// gateway sets it. Prints "aedes ready: MQTT on port N"; stops on SIGTERM. Same IPC GC hook as
-// gateway-child.mjs, and plain JavaScript like it, so both are measured the same way.
+// gateway sets it. Prints "aedes ready: MQTT on port N"; stops on SIGTERM. Same IPC GC and
+// memory hooks as gateway-child.mjs, and plain JavaScript like it, so both are measured the
+// same way.
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
+import { memoryReport } from './child-memory.mjs';
 
 process.on('message', (m) => {
+  if (m?.type === 'mem') return void process.send?.(memoryReport());
   if (m?.type !== 'gc') return;
   const g = globalThis.gc;
   g?.();

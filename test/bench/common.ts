@@ -22,6 +22,8 @@ export interface BenchOptions {
   tsx: boolean;
   /** Node/V8 flags of the gateway child: by default those of `npm start` (startScriptNodeFlags). */
   nodeFlags: string[];
+  /** Environment the gateway child starts with: by default what `npm start` sets (startScriptEnv). */
+  nodeEnv: Record<string, string>;
   log(line: string): void;
 }
 
@@ -30,11 +32,22 @@ export interface BenchOptions {
  * between `node` and `scripts/run.mjs`), so the bench measures the same heap configuration.
  */
 export function startScriptNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const words = pkg.scripts.start!.split(/\s+/);
+  const words = startScriptWords();
   const from = words.indexOf('node') + 1;
   const to = words.indexOf('scripts/run.mjs');
   return from > 0 && to > from ? words.slice(from, to) : [];
+}
+
+/** The `NAME=value` assignments before `node` in package.json scripts.start (e.g. glibc malloc settings). */
+export function startScriptEnv(): Record<string, string> {
+  const words = startScriptWords();
+  const before = words.slice(0, Math.max(0, words.indexOf('node')));
+  return Object.fromEntries(before.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+}
+
+function startScriptWords(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.start!.split(/\s+/);
 }
 
 export interface Fleet {
@@ -83,6 +96,7 @@ export async function startGatewayChild(o: BenchOptions, fleet: Fleet, database:
     echo: o.verbose,
     tsx: o.tsx,
     env: {
+      ...o.nodeEnv,
       ...(o.tsx ? { BENCH_GATEWAY_MAIN: 'gateway/src/main.ts' } : {}),
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_MQTT_PORT: '0',

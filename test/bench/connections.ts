@@ -1,8 +1,11 @@
 // Scenario 3, connections: resident memory of the gateway with 1,000 and then 10,000 idle
 // simulated devices connected (keepalive 60 s), next to bare aedes holding the same clients
-// in the same run. Bytes per device = (RSS with N connected - RSS before any) / N, both read
-// after a full GC in the broker process. The clients live in load generators of their own.
+// in the same run. Bytes per device = (RSS with N connected - RSS before any) / N. Heap figures
+// are read after a full GC; RSS once memory has settled (idle-memory.ts: V8 has given back the
+// young generation it grew while the clients connected, RSS steady), as an idle fleet sits.
+// The clients live in load generators of their own.
 import { startAedesChild, startGatewayChild, startLoadGen, settledRss, type BenchOptions, type Fleet } from './common.js';
+import { settledMemory } from './idle-memory.js';
 import type { Child } from './proc.js';
 import { sleep } from './proc.js';
 
@@ -25,10 +28,13 @@ export interface ConnectionStep {
   /** Connections per second while connecting this step. */
   connectRate: number;
   failed: number;
+  /** False when memory had not settled within the wait (RSS is then the last reading). */
+  settled: boolean;
 }
 
 export interface BrokerConnections {
   idleRssBytes: number;
+  idleSettled: boolean;
   steps: ConnectionStep[];
 }
 
@@ -37,12 +43,22 @@ export interface ConnectionsResult {
   aedes: BrokerConnections;
 }
 
+/** Most a step waits for memory to settle: V8's memory reducer acts some 10-40 s after the load stops. */
+const SETTLE_MAX_MS = 75_000;
+
+/** Heap after a full GC, then RSS once settled. */
+async function memoryAt(broker: Child): Promise<{ rss: number; heapUsed: number; settled: boolean }> {
+  const gc = await settledRss(broker);
+  const { sample, didSettle } = await settledMemory(broker, performance.now(), SETTLE_MAX_MS);
+  return { rss: sample.rss, heapUsed: gc.heapUsed, settled: didSettle };
+}
+
 async function measure(o: BenchOptions, name: string, broker: Child, port: number, fleet: Fleet, steps: readonly number[]): Promise<BrokerConnections> {
   const gens = await Promise.all(Array.from({ length: LOAD_GENERATORS }, () => startLoadGen(o)));
   try {
     await sleep(1000);
-    const idle = await settledRss(broker);
-    const out: BrokerConnections = { idleRssBytes: idle.rss, steps: [] };
+    const idle = await memoryAt(broker);
+    const out: BrokerConnections = { idleRssBytes: idle.rss, idleSettled: idle.settled, steps: [] };
     let done = 0;
     let prevRss = idle.rss;
     for (const n of steps) {
@@ -57,7 +73,7 @@ async function measure(o: BenchOptions, name: string, broker: Child, port: numbe
       if (failed) o.log(`  ${name}: ${failed} connections failed (${results.find((r) => r.firstError)?.firstError})`);
       // Let the connect-time work (status points, outbox commits) settle before reading memory.
       await sleep(3000);
-      const mem = await settledRss(broker);
+      const mem = await memoryAt(broker);
       const step: ConnectionStep = {
         devices: n - failed,
         rssBytes: mem.rss,
@@ -66,11 +82,12 @@ async function measure(o: BenchOptions, name: string, broker: Child, port: numbe
         heapBytesPerDevice: Math.round((mem.heapUsed - idle.heapUsed) / (n - failed)),
         connectRate: Math.round((batch.length / ms) * 1000),
         failed,
+        settled: mem.settled,
       };
       out.steps.push(step);
       done = n;
       prevRss = mem.rss;
-      o.log(`  ${name} ${n} devices: RSS ${(mem.rss / 2 ** 20).toFixed(1)} MiB (idle ${(idle.rss / 2 ** 20).toFixed(1)}), ${step.bytesPerDevice} B/device (marginal ${step.marginalBytesPerDevice}, heap ${step.heapBytesPerDevice}), ${step.connectRate} connects/s`);
+      o.log(`  ${name} ${n} devices: RSS ${(mem.rss / 2 ** 20).toFixed(1)} MiB${mem.settled ? '' : ' (NOT settled)'} (idle ${(idle.rss / 2 ** 20).toFixed(1)}), ${step.bytesPerDevice} B/device (marginal ${step.marginalBytesPerDevice}, heap ${step.heapBytesPerDevice}), ${step.connectRate} connects/s`);
     }
     await Promise.all(gens.map((g) => g.request({ type: 'disconnect' }, 'disconnected', 60_000)));
     return out;

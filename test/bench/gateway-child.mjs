@@ -1,12 +1,16 @@
 // The gateway as the bench runs it: what `npm start` runs (dist/gateway/src/main.js, compiled
 // by scripts/run.mjs --build before the bench starts), unchanged, in a process of its own, plus
 // IPC hooks: a full GC and the heap figures before the bench reads the RSS (started with
-// --expose-gc), and the event loop's delay histogram so the latency tail can be explained.
+// --expose-gc); memory as it is, without a GC (idle-memory.ts); a heap snapshot written where
+// the bench asks (to see what a connection holds); and the event loop's delay histogram so the
+// latency tail can be explained.
 // Plain JavaScript, so no TypeScript loader sits in the memory being measured.
 // BENCH_GATEWAY_MAIN names another entry (the bench's --tsx runs gateway/src/main.ts with tsx).
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import { memoryReport } from './child-memory.mjs';
 
 let loop;
 let gc = { count: 0, totalMs: 0, maxMs: 0 };
@@ -24,6 +28,10 @@ process.on('message', (m) => {
     g?.();
     const mem = process.memoryUsage();
     process.send?.({ type: 'gc', collected: g !== undefined, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external });
+  } else if (m?.type === 'mem') {
+    process.send?.(memoryReport());
+  } else if (m?.type === 'snapshot') {
+    process.send?.({ type: 'snapshot', path: writeHeapSnapshot(m.path) });
   } else if (m?.type === 'loop-start') {
     loop?.disable();
     loop = monitorEventLoopDelay({ resolution: 1 });

@@ -5,8 +5,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startTestInfluxd, type TestInfluxd } from '../helpers/influxd.js';
-import { benchFleet, startScriptNodeFlags, type BenchOptions } from './common.js';
+import { benchFleet, startScriptEnv, startScriptNodeFlags, type BenchOptions } from './common.js';
 import { CONNECTION_STEPS, runConnections, type ConnectionsResult } from './connections.js';
+import { runIdleMemory, type IdleFigures, type IdleMemoryResult } from './idle-memory.js';
 import { INGEST_TARGET_RATE, runIngest, type IngestResult, type RunFigures } from './ingest.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { runPeers, type PeersResult } from './peers.js';
@@ -15,7 +16,7 @@ import { runHj212Bench, type Hj212BenchResult } from './hj212.js';
 import { runConsoleBench, type ConsoleBenchResult } from './console.js';
 import { fmt, mib, table, verdict } from './table.js';
 
-const SCENARIOS = ['ingest', 'ingest10', 'latency', 'connections', 'rules', 'peers', 'hj212', 'console'] as const;
+const SCENARIOS = ['ingest', 'ingest10', 'latency', 'idle', 'connections', 'rules', 'peers', 'hj212', 'console'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export const HELP = `Performance bench of the gateway: npm run bench [-- options]
@@ -28,6 +29,9 @@ Scenarios (each measures the gateway and a baseline in the same run):
                readings/s (a tenth of the messages); figures count readings
   latency      violating reading -> event on SSE and on MQTT supervision/events/{site}, p50/p99/max
                at 1,000 and 5,000 readings/s of background load
+  idle         RSS of the idle gateway (no device connected) with 3 and 10,000 registered devices,
+               5 s after ready and once V8 has given back its start-up young generation (no
+               forced GC); V8 spaces and the anonymous / file-backed split; baseline: bare aedes
   connections  RSS with 1,000, 10,000 and 19,000 idle devices connected (keepalive 60 s); baseline:
                bare aedes (19,000: one process may hold 20,000 open files on this machine)
   rules        the rule-engine microbenchmark (test/bench/rules.bench.ts)
@@ -50,6 +54,8 @@ Options:
   --verbose    echo the output of every child process
   --node-flags "F"  run the gateway child with these node/V8 flags instead of the ones npm start
                uses (package.json scripts.start), to weigh a flag: e.g. --node-flags "" for none
+  --node-env "A=1 B=2"  start the gateway child with this environment instead of what npm start
+               sets before node (package.json scripts.start): e.g. --node-env "" for none
   --tsx        run the gateway's TypeScript sources through tsx instead of the compiled dist/
                that npm start runs (the bench compiles dist/ first when a source changed)
   --help       this text
@@ -66,6 +72,8 @@ interface Args {
   tsx: boolean;
   /** Node/V8 flags for the gateway child; null = the ones `npm start` uses. */
   nodeFlags: string[] | null;
+  /** Environment for the gateway child; null = what `npm start` sets. */
+  nodeEnv: Record<string, string> | null;
 }
 
 /** The private influxd's address as printed: its generated password never reaches the output. */
@@ -77,7 +85,7 @@ function withoutCredentials(url: string): string {
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null };
+  const a: Args = { only: [...SCENARIOS], quick: false, profile: false, out: 'bench-results', verbose: false, tsx: false, nodeFlags: null, nodeEnv: null };
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i]!;
     if (w === '--quick') a.quick = true;
@@ -88,6 +96,13 @@ function parseArgs(argv: string[]): Args | string {
       const v = argv[++i];
       if (v === undefined) return '--node-flags needs a value (quote it; "" for none)';
       a.nodeFlags = v.split(/\s+/).filter(Boolean);
+    } else if (w === '--node-env') {
+      const v = argv[++i];
+      if (v === undefined) return '--node-env needs a value (quote it; "" for none)';
+      const words = v.split(/\s+/).filter(Boolean);
+      const bad = words.find((x) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(x));
+      if (bad) return `--node-env: ${bad} is not NAME=value`;
+      a.nodeEnv = Object.fromEntries(words.map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
     }
     else if (w === '--only' || w === '--out') {
       const v = argv[++i];
@@ -112,6 +127,7 @@ interface Results {
   ingest?: IngestResult;
   ingest10?: IngestResult;
   latency?: LatencyResult;
+  idle?: IdleMemoryResult;
   connections?: ConnectionsResult;
   rules?: RulesResult;
   peers?: PeersResult;
@@ -151,6 +167,20 @@ function ingestReport(ing: IngestResult): string {
     out += table(`Gateway profile under closed-loop ingest (${fmt(p.busyMs)} ms busy of ${fmt(p.sampledMs)} ms sampled): by location`, ['where', 'self ms', '% busy'], p.byLocation.slice(0, 12).map((e) => [e.name, e.selfMs, fmt(e.share, 1)]));
     out += table('... top functions by self time', ['function', 'where', 'self ms', '% busy'], p.topFunctions.slice(0, 20).map((e) => [e.name, e.where, e.selfMs, fmt(e.share, 1)]));
   }
+  return out;
+}
+
+function idleReport(r: IdleMemoryResult): string {
+  const row = (name: string, f: IdleFigures): (string | number)[] => {
+    const s = f.settled;
+    return [name, mib(f.early.rss), mib(s.rss), f.didSettle ? `${fmt(s.atS, 0)} s` : `no (${fmt(s.atS, 0)} s)`, mib(s.anon), mib(s.file), mib(s.heapUsed), mib(s.newSpace), mib(s.oldSpace), mib(s.codeSpace), mib(s.external)];
+  };
+  let out = table(
+    `Idle memory, no device connected, no forced GC (gateway node flags: ${r.nodeFlags.join(' ') || 'none'}; environment: ${Object.entries(r.nodeEnv).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}); MiB`,
+    ['process', 'RSS at 5 s', 'RSS settled', 'settled at', 'anon', 'file-backed', 'heap used', 'new space', 'old space', 'code space', 'external'],
+    [...r.gateway.map((g) => row(`gateway, ${fmt(g.registered)} registered`, g)), row('bare aedes', r.aedes)],
+  );
+  out += table('Idle memory against the target', ['target', 'measured (settled)', 'verdict'], r.gateway.map((g) => [`idle <= 100 MiB RSS, ${fmt(g.registered)} registered`, `${mib(g.settled.rss)} MiB (aedes ${mib(r.aedes.settled.rss)})`, verdict(g.didSettle && g.settled.rss <= 100 * 2 ** 20)]));
   return out;
 }
 
@@ -195,16 +225,17 @@ function report(r: Results): string {
       ]);
     }
   }
+  if (r.idle) out += idleReport(r.idle);
   if (r.connections) {
     const c = r.connections;
     const rows: (string | number)[][] = [];
     for (const [name, b] of [['gateway', c.gateway], ['aedes', c.aedes]] as const) {
-      rows.push([`${name}, idle`, 0, mib(b.idleRssBytes), '-', '-', '-', '-']);
-      for (const s of b.steps) rows.push([`${name}, ${fmt(s.devices)} devices`, s.devices, mib(s.rssBytes), s.bytesPerDevice, s.marginalBytesPerDevice, s.heapBytesPerDevice, s.connectRate]);
+      rows.push([`${name}, idle`, 0, mib(b.idleRssBytes), b.idleSettled ? 'yes' : 'no', '-', '-', '-', '-']);
+      for (const s of b.steps) rows.push([`${name}, ${fmt(s.devices)} devices`, s.devices, mib(s.rssBytes), s.settled ? 'yes' : 'no', s.bytesPerDevice, s.marginalBytesPerDevice, s.heapBytesPerDevice, s.connectRate]);
     }
     out += table(
-      'Idle connections (keepalive 60 s), RSS after a full GC (bytes/device: over idle; marginal: over the previous step)',
-      ['broker', 'devices', 'RSS MiB', 'bytes/device', 'marginal B/device', 'heap B/device', 'connects/s'],
+      'Idle connections (keepalive 60 s): RSS once settled (no forced GC; young generation given back), heap after a full GC (bytes/device: over idle; marginal: over the previous step)',
+      ['broker', 'devices', 'RSS MiB', 'settled', 'bytes/device', 'marginal B/device', 'heap B/device', 'connects/s'],
       rows,
     );
     const tenK = c.gateway.steps.find((s) => s.devices >= 10_000);
@@ -290,7 +321,7 @@ async function main(argv: string[]): Promise<number> {
       influxd = await startTestInfluxd('bench');
       log(`influxd ${influxd.server.version} at ${withoutCredentials(influxd.url)} (pid ${influxd.server.pid}); fleet of ${fleet.devices.length} devices`);
     }
-    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), log };
+    const o: BenchOptions = { quick: args.quick, profile: args.profile, workDir, influxUrl: influxd?.url ?? '', verbose: args.verbose, tsx: args.tsx, nodeFlags: args.nodeFlags ?? startScriptNodeFlags(), nodeEnv: args.nodeEnv ?? startScriptEnv(), log };
     for (const s of args.only) {
       results.loadAverage[s] = Math.round(loadavg()[0]! * 100) / 100;
       log(`${s}: machine load average ${results.loadAverage[s]} (2 cores)`);
@@ -298,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
         if (s === 'ingest') results.ingest = await runIngest(o, fleet, influxd?.server.pid);
         else if (s === 'ingest10') results.ingest10 = await runIngest(o, fleet, influxd?.server.pid, 10);
         else if (s === 'latency') results.latency = await runLatency(o, fleet);
+        else if (s === 'idle') results.idle = await runIdleMemory(o);
         else if (s === 'connections') results.connections = await runConnections(o, fleet);
         else if (s === 'peers') results.peers = await runPeers(o, fleet);
         else if (s === 'hj212') results.hj212 = await runHj212Bench(o);

@@ -284,4 +284,11 @@ describe('Dockerfile', () => {
     expect(stages[2]).toMatch(/^VOLUME \["\/data"\]$/m);
     expect(stages[2]).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/gateway\/src\/main\.js"\]$/m);
   });
+
+  it('runs the gateway with the glibc malloc setting npm start sets', () => {
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const setting = /^(MALLOC_MMAP_THRESHOLD_=\d+) node /.exec(start)?.[1];
+    expect(setting).toBeDefined();
+    expect(stages[2]).toMatch(new RegExp(`^\\s+${setting} \\\\$`, 'm'));
+  });
 });

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { writeToStream } from 'mqtt-packet';
 import type { WebSocketServer } from 'ws';
 import type { Counter, Logger } from '../observability/index.js';
 import { commandsTopic, prefixOf } from '../protocol/topics.js';
@@ -159,6 +160,10 @@ interface Will {
 
 export function createBroker(opts: BrokerOptions): Broker {
   const { logger, counters } = opts;
+  // mqtt-packet (aedes' writer) otherwise builds a 2-byte Buffer for each of the 65,536 packet
+  // ids and lengths on the first packet it writes, ~7 MiB of heap kept for the process's life;
+  // building the two bytes per packet instead costs ~20-40 ns a PUBACK (issue 18).
+  writeToStream.cacheNumbers = false;
   const limits = { ...defaultBrokerLimits, ...opts.limits };
   const devices = new WeakMap<Client, RegisteredDevice>();
   const accounts = new WeakMap<Client, Principal>();

@@ -5,3 +5,4 @@ export * from './reading.js';
 export * from './metrics.js';
 export * from './profile.js';
 export * from './event-key.js';
+export * from './time-zone.js';

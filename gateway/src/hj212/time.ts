@@ -1,5 +1,7 @@
 // DataTime and QN carry local time without a zone: they are read in a configured IANA zone.
 
+export { isTimeZone } from '../domain/index.js';
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(zone: string): Intl.DateTimeFormat {
@@ -9,16 +11,6 @@ function formatter(zone: string): Intl.DateTimeFormat {
     formatters.set(zone, f);
   }
   return f;
-}
-
-/** True when the runtime knows this IANA zone name. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Offset of the zone from UTC at an instant, in ms. */

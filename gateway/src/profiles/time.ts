@@ -1,19 +1,12 @@
 // Vendor time fields to epoch milliseconds. Local wall-clock times are read in a named IANA
 // zone (default Asia/Shanghai) with Intl, so no time-zone table ships with the gateway.
 
+export { isTimeZone } from '../domain/index.js';
+
 export const TIME_FORMATS = ['epoch_s', 'epoch_ms', 'iso8601', 'local'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Offsets change only at transitions, which fall on quarter hours: one Intl call per zone and
 // quarter hour instead of one per message (formatToParts is the costly part). Bounded.

@@ -102,7 +102,15 @@ export interface CompiledRules {
    * with the same parameters share one list (and one place in the CPU cache). A memo only:
    * filled on first use, never changes what the engine decides.
    */
-  shared: Map<string, { list: CompiledTelemetryRule[]; params: (LevelParams | FlatlineParams)[] }>;
+  shared: Map<string, Candidates<CompiledTelemetryRule, LevelParams | FlatlineParams>>;
+  /** The same for the offline rules of a device: thousands of registered devices share a handful of lists. */
+  sharedOffline: Map<string, Candidates<CompiledOfflineRule, OfflineParams>>;
+}
+
+/** The rules an input meets, in rule-set order, and the parameters each applies to it. */
+export interface Candidates<R, P> {
+  list: R[];
+  params: P[];
 }
 
 export interface MatchTarget {
@@ -250,6 +258,7 @@ export function compileRuleSet(set: RuleSet): CompiledRules {
     detection,
     offline,
     shared: new Map(),
+    sharedOffline: new Map(),
   };
 }
 
@@ -294,15 +303,24 @@ export function paramsFor<P>(rule: { base: P; variants: Variant<P>[] }, site: st
   return i < 0 ? rule.base : rule.variants[i]!.params;
 }
 
-/** The telemetry rules a series meets, with their parameters, interned in `rules.shared`. */
-export function telemetryCandidates(rules: CompiledRules, t: MatchTarget, metric: string): { list: CompiledTelemetryRule[]; params: (LevelParams | FlatlineParams)[] } {
-  const list = candidates(rules.telemetry, t, metric);
+/** `list` with its parameters for `t`, interned in `memo` by rule positions and the overrides that apply. */
+function intern<R extends { index: number; base: P; variants: Variant<P>[] }, P>(memo: Map<string, Candidates<R, P>>, list: R[], t: MatchTarget): Candidates<R, P> {
   const variants = list.map((r) => variantIndex(r, t.site, t.device));
   const key = list.map((r, i) => `${r.index}:${variants[i]}`).join(',');
-  let shared = rules.shared.get(key);
+  let shared = memo.get(key);
   if (shared === undefined) {
-    const params = list.map((r, i): LevelParams | FlatlineParams => (variants[i]! < 0 ? r.base : r.variants[variants[i]!]!.params));
-    rules.shared.set(key, (shared = { list, params }));
+    const params = list.map((r, i): P => (variants[i]! < 0 ? r.base : r.variants[variants[i]!]!.params));
+    memo.set(key, (shared = { list, params }));
   }
   return shared;
+}
+
+/** The telemetry rules a series meets, with their parameters, interned in `rules.shared`. */
+export function telemetryCandidates(rules: CompiledRules, t: MatchTarget, metric: string): Candidates<CompiledTelemetryRule, LevelParams | FlatlineParams> {
+  return intern<CompiledTelemetryRule, LevelParams | FlatlineParams>(rules.shared, candidates(rules.telemetry, t, metric), t);
+}
+
+/** The offline rules a device meets, with their parameters, interned in `rules.sharedOffline`. */
+export function offlineCandidates(rules: CompiledRules, t: MatchTarget): Candidates<CompiledOfflineRule, OfflineParams> {
+  return intern(rules.sharedOffline, candidates(rules.offline, t, OFFLINE_KEY), t);
 }

@@ -2,7 +2,7 @@ import { decodeEventKey, type DeviceRef } from '../domain/index.js';
 import type { Decoded } from '../ingest/index.js';
 import type { CompiledRules } from './compile.js';
 import { nextDetectionDue, releaseDetection, stepDetections, tickDetections } from './detection.js';
-import { nextOfflineDue, releaseOffline, stepExpect, stepSeen, tickOffline } from './offline.js';
+import { nextOfflineDue, releaseIdleOffline, releaseOffline, stepExpect, stepSeen, tickOffline } from './offline.js';
 import { deviceState, findDevice, type EngineState } from './state.js';
 import { releaseTelemetry, stepReading } from './telemetry.js';
 import type { EngineInput, RuleTransition } from './types.js';
@@ -60,6 +60,7 @@ function release(rules: CompiledRules, state: EngineState, key: string): void {
   const kind = rules.byId.get(ruleId)?.kind;
   const offline = dev.offline.get(ruleId);
   if (offline && (kind === undefined || kind === 'offline')) releaseOffline(offline);
+  else if (!offline && kind === 'offline') releaseIdleOffline(rules, dev, ruleId);
   const telemetry = dev.rules.get(ruleId);
   if (telemetry && kind !== 'offline') releaseTelemetry(telemetry);
 }

@@ -1,7 +1,7 @@
 import { encodeEventKey, severityRank, type DeviceRef, type Severity } from '../domain/index.js';
-import { candidates, OFFLINE_KEY, paramsFor, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
+import { offlineCandidates, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
 import { fmt, formatDuration, seconds, where } from './message.js';
-import { deviceState, eachDevice, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
+import { deviceState, eachDevice, offlineKeyState, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
 import type { RuleTransition } from './types.js';
 
 // offline: raised when a device has sent nothing for `after` by the gateway's clock,
@@ -46,15 +46,13 @@ export function nextOffline(st: OfflineKeyState, input: OfflineInput): OfflineSt
   }
 }
 
+// The rule list and parameters are shared with every device that meets the same rules with the
+// same overrides (10,000 registered devices held 20,000 arrays of one element each); the key
+// states are the device's own, and exist only once a key has left `idle` (a key without one is
+// idle: nothing to resolve on a message, due at lastSeen + after).
 function offlineCache(rules: CompiledRules, dev: DeviceState): OfflineCache {
-  const list = candidates(rules.offline, dev, OFFLINE_KEY);
-  const params = list.map((r) => paramsFor(r, dev.site, dev.device));
-  const states = list.map((r) => {
-    let st = dev.offline.get(r.id);
-    if (st === undefined) dev.offline.set(r.id, (st = { rule: r.id, version: r.version, phase: 'idle', open: null }));
-    return st;
-  });
-  return { rules, list, params, states };
+  const { list, params } = offlineCandidates(rules, dev);
+  return { rules, list, params, states: list.map((r) => dev.offline.get(r.id) ?? null) };
 }
 
 function cacheOf(rules: CompiledRules, dev: DeviceState): OfflineCache {
@@ -90,7 +88,9 @@ export function stepSeen(rules: CompiledRules, state: EngineState, ref: DeviceRe
   if (dev.offline.size === 0) return dev;
   const cache = cacheOf(rules, dev);
   for (let i = 0; i < cache.list.length; i++) {
-    const step = nextOffline(cache.states[i]!, SEEN);
+    const st = cache.states[i];
+    if (!st) continue;
+    const step = nextOffline(st, SEEN);
     if (step?.type !== 'resolved') continue;
     out.push(transition('resolved', cache.list[i]!, dev, step.severity, silent, cache.params[i]!.afterMs, now, `back online after ${fmt(seconds(silent))} s without a message at ${where(dev.site, dev.device)}`));
   }
@@ -111,7 +111,13 @@ export function tickOffline(rules: CompiledRules, state: EngineState, now: numbe
     const cache = cacheOf(rules, dev);
     for (let i = 0; i < cache.list.length; i++) {
       const p = cache.params[i]!;
-      if (nextOffline(cache.states[i]!, { type: 'silent', silentMs: silent, p, now }) === null) continue;
+      let st = cache.states[i];
+      if (!st) {
+        // An idle key gets its state only when it is due to raise.
+        if (silent < p.afterMs) continue;
+        st = cache.states[i] = offlineKeyState(dev, cache.list[i]!);
+      }
+      if (nextOffline(st, { type: 'silent', silentMs: silent, p, now }) === null) continue;
       out.push(transition('raised', cache.list[i]!, dev, p.severity, silent, p.afterMs, now, `no message for ${fmt(seconds(silent))} s (>= ${formatDuration(p.afterMs)}) (${p.severity}) at ${where(dev.site, dev.device)}`));
     }
   });
@@ -124,7 +130,8 @@ export function nextOfflineDue(rules: CompiledRules, state: EngineState): number
     if (dev.lastSeen !== dev.lastSeen) return;
     const cache = cacheOf(rules, dev);
     for (let i = 0; i < cache.list.length; i++) {
-      if (cache.states[i]!.phase !== 'idle') continue;
+      const st = cache.states[i];
+      if (st && st.phase !== 'idle') continue;
       const t = dev.lastSeen + cache.params[i]!.afterMs;
       if (t < due) due = t;
     }
@@ -134,4 +141,14 @@ export function nextOfflineDue(rules: CompiledRules, state: EngineState): number
 
 export function releaseOffline(st: OfflineKeyState): void {
   nextOffline(st, RELEASE);
+}
+
+/**
+ * A person's release of an offline key that never left `idle` (so has no state yet): it is
+ * released all the same, as a kept idle state would be, if the device meets the rule.
+ */
+export function releaseIdleOffline(rules: CompiledRules, dev: DeviceState, ruleId: string): void {
+  const cache = cacheOf(rules, dev);
+  const i = cache.list.findIndex((r) => r.id === ruleId);
+  if (i >= 0) releaseOffline((cache.states[i] = offlineKeyState(dev, cache.list[i]!)));
 }

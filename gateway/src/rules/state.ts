@@ -113,7 +113,8 @@ export interface OfflineCache {
   rules: CompiledRules;
   list: CompiledOfflineRule[];
   params: OfflineParams[];
-  states: OfflineKeyState[];
+  /** The device's key state of each rule in `list`; null: idle, never left it (no state kept). */
+  states: (OfflineKeyState | null)[];
 }
 
 export interface DeviceState {
@@ -125,6 +126,7 @@ export interface DeviceState {
   lastSeen: number;
   series: Map<string, SeriesState>;
   rules: Map<string, RuleKeyState>;
+  /** Offline key states, by rule id: only keys that have left `idle` at least once. */
   offline: Map<string, OfflineKeyState>;
   offlineCache: OfflineCache | null;
 }
@@ -184,9 +186,9 @@ type DeviceKey = { site: string; device: string; sector: Sector; kind: DeviceKin
 
 /**
  * A registered device gets its state at start (offline expectations), long before its first
- * reading; until then its series and rule keys share these empty maps (19,000 registered devices
- * held ~8 MiB of empty Maps). `seriesFor`/`ruleKeyState` swap in a map of its own on first write;
- * a write to a shared one is a bug, so it throws.
+ * reading; until then its series, rule keys and offline keys share these empty maps (19,000
+ * registered devices held ~8 MiB of empty Maps). `seriesFor`/`ruleKeyState`/`offlineKeyState`
+ * swap in a map of its own on first write; a write to a shared one is a bug, so it throws.
  */
 class SharedEmptyMap<K, V> extends Map<K, V> {
   override set(): this {
@@ -195,6 +197,7 @@ class SharedEmptyMap<K, V> extends Map<K, V> {
 }
 const NO_SERIES: Map<string, SeriesState> = new SharedEmptyMap();
 const NO_RULE_KEYS: Map<string, RuleKeyState> = new SharedEmptyMap();
+const NO_OFFLINE_KEYS: Map<string, OfflineKeyState> = new SharedEmptyMap();
 
 function newDevice(ref: DeviceKey): DeviceState {
   return {
@@ -205,7 +208,7 @@ function newDevice(ref: DeviceKey): DeviceState {
     lastSeen: NaN,
     series: NO_SERIES,
     rules: NO_RULE_KEYS,
-    offline: new Map(),
+    offline: NO_OFFLINE_KEYS,
     offlineCache: null,
   };
 }
@@ -247,6 +250,16 @@ export function seriesFor(dev: DeviceState, key: string): SeriesState {
     dev.series.set(key, series);
   }
   return series;
+}
+
+/** The state of an offline rule's event key on a device, created when it first leaves `idle`. */
+export function offlineKeyState(dev: DeviceState, rule: { id: string; version: string }): OfflineKeyState {
+  let st = dev.offline.get(rule.id);
+  if (st === undefined) {
+    if (dev.offline === NO_OFFLINE_KEYS) dev.offline = new Map();
+    dev.offline.set(rule.id, (st = { rule: rule.id, version: rule.version, phase: 'idle', open: null }));
+  }
+  return st;
 }
 
 /** The state of a rule's event key on a device, created on first need. */

@@ -62,6 +62,25 @@ describe('offline rules', () => {
     expect(brief(h.tick(sec(630)))).toEqual(['raised:major@630']);
   });
 
+  it('keeps a key released before it ever raised from raising until the device speaks', () => {
+    const h = new Harness(offline);
+    h.input(seen(), sec(0));
+    h.tick(sec(10));
+    h.input({ type: 'release', key: 'offline|hb-chem-001|gas-01' }, sec(20));
+    expect(h.tick(sec(400))).toEqual([]);
+    expect(h.input(seen(), sec(410))).toEqual([]);
+    expect(brief(h.tick(sec(710)))).toEqual(['raised:major@710']);
+  });
+
+  it('raises for every silent registered device, each once, however many share the rule', () => {
+    const h = new Harness(offline);
+    const devices = Array.from({ length: 50 }, (_, i) => `gas-${String(i + 1).padStart(2, '0')}`);
+    for (const device of devices) h.input({ type: 'expect', ref: { ...GAS, device } }, sec(0));
+    expect(h.tick(sec(299))).toEqual([]);
+    expect(h.tick(sec(300)).map((t) => t.device)).toEqual(devices);
+    expect(h.tick(sec(301))).toEqual([]);
+  });
+
   it('ignores devices of sectors it does not match', () => {
     const h = new Harness(offline);
     h.input(seen({ ...GAS, sector: 'mining' }), sec(0));
@@ -75,5 +94,14 @@ describe('offline rules', () => {
     h.input(seen(), sec(0));
     h.input(seen({ ...GAS, device: 'gas-02' }), sec(0));
     expect(h.tick(sec(60)).map((t) => `${t.device}:${t.severity}`)).toEqual(['gas-01:critical']);
+  });
+
+  it('keeps the rule\'s own `after` and severity for every device the override does not name', () => {
+    const h = new Harness(
+      compileRules({ id: 'offline', item: 'T-01', title: 'Silent', kind: 'offline', match: {}, after: '5m', severity: 'major', overrides: [{ device: 'gas-02', after: '1m', severity: 'critical' }] }),
+    );
+    for (const device of ['gas-01', 'gas-02', 'gas-03']) h.input(seen({ ...GAS, device }), sec(0));
+    expect(h.tick(sec(60)).map((t) => `${t.device}:${t.severity}:${t.threshold}`)).toEqual(['gas-02:critical:60']);
+    expect(h.tick(sec(300)).map((t) => `${t.device}:${t.severity}:${t.threshold}`)).toEqual(['gas-01:major:300', 'gas-03:major:300']);
   });
 });
