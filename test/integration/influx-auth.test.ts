@@ -2,6 +2,7 @@
 // generated password are set up on first start, kept in the data folder with mode 0600, never
 // logged; anything on loopback that does not present them (a webhook, a local process) is refused.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,43 @@ describe('private influxd with authentication', () => {
     await expect(startPrivateInfluxd({ dataDir: dir, database: 'auth_test', logger, startTimeoutMs: 30_000 })).rejects.toThrow(/credentials\.json/);
   });
 });
+
+describe('private influxd on a port taken meanwhile', () => {
+  it('starts on other ports when a port found free was taken before influxd bound it', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const takenPort = (taken.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'gw-influx-port-'));
+    let calls = 0;
+    // The first port handed out is already listened on by someone else, as in a race.
+    const freePort = async () => (calls++ === 0 ? takenPort : freeLoopbackPort());
+    const warnings: string[] = [];
+    const watch: InfluxLogger = { ...logger, warn: (_obj, msg) => warnings.push(msg ?? '') };
+    try {
+      const s = await startPrivateInfluxd({ dataDir: dir, database: 'port_test', logger: watch, freePort });
+      try {
+        expect(s.url).not.toContain(`:${takenPort}`);
+        expect((await fetch(`${s.url}/ping`)).status).toBe(204);
+        expect(warnings.some((w) => /taken meanwhile/.test(w))).toBe(true);
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 describe('test influxd', () => {
   it('refuses a write without credentials, so every integration test runs against an authenticated server', async () => {

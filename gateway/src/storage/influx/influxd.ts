@@ -22,6 +22,8 @@ export interface PrivateInfluxdOptions {
   binary?: string;
   /** How long to wait for /ping (default 30,000 ms). */
   startTimeoutMs?: number;
+  /** Where ports come from (default: a free loopback port each call); tests hand out a taken one. */
+  freePort?: () => Promise<number>;
 }
 
 export interface PrivateInfluxd {
@@ -159,6 +161,8 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
  * answers 204. Throws InfluxdNotFound when there is no binary, InfluxError
  * GW_INFLUXD_START (with the end of its output) when it does not come up.
  */
+const PORT_ATTEMPTS = 3;
+
 export async function startPrivateInfluxd(opts: PrivateInfluxdOptions): Promise<PrivateInfluxd> {
   const log = opts.logger ?? silentLogger;
   const binary = opts.binary ?? findInfluxd();
@@ -172,10 +176,16 @@ export async function startPrivateInfluxd(opts: PrivateInfluxdOptions): Promise<
   const loaded = await loadOrCreateCredentials(dataDir);
   const credentials = loaded.credentials;
   let freshCredentials = loaded.created; // until the first start has used them
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const configPath = join(dataDir, 'influxd.conf');
-  await writeFile(configPath, configText(dataDir, httpPort, rpcPort));
-  const url = `http://127.0.0.1:${httpPort}`;
+  let url = '';
+  /** Picks two free ports and writes the config for them (restart() keeps them). */
+  async function choosePorts(): Promise<void> {
+    const pick = opts.freePort ?? freePort;
+    const [httpPort, rpcPort] = [await pick(), await pick()];
+    await writeFile(configPath, configText(dataDir, httpPort, rpcPort));
+    url = `http://127.0.0.1:${httpPort}`;
+  }
+  await choosePorts();
   // INFLUXDB_* variables override the config file (INFLUXDB_HTTP_BIND_ADDRESS...): keep them out.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
 
@@ -252,7 +262,17 @@ export async function startPrivateInfluxd(opts: PrivateInfluxdOptions): Promise<
     forget();
   }
 
-  await start();
+  // A port found free can be taken by another process before influxd binds it: then new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= PORT_ATTEMPTS || !(err instanceof InfluxError && /address already in use/.test(err.message))) throw err;
+      log.warn({ attempt }, 'a port chosen for the private influxd was taken meanwhile; trying other ports');
+      await choosePorts();
+    }
+  }
   return {
     url,
     version,
