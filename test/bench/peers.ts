@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createInfluxQuery, ensureDatabase } from '../../gateway/src/storage/influx/index.js';
 import { startGatewayChild, startLoadGen, type BenchOptions, type Fleet } from './common.js';
 import { measured, publishReq, waitUntil, type RunFigures } from './ingest.js';
@@ -117,11 +117,16 @@ function flow(mqttPort: number, influxUrl: string, database: string) {
 
 export async function startNodeRed(o: BenchOptions, peersDir: string, runDir: string, mqttPort: number, database: string): Promise<Child> {
   const uiPort = await freePort();
-  const flowFile = join(runDir, 'flows.json');
+  // A flow file of this run's own name: Node-RED reads its credentials from <userDir>/<flow name>_cred.json.
+  const flowName = `flows-${basename(runDir)}`;
+  const flowFile = join(runDir, `${flowName}.json`);
   writeFileSync(flowFile, JSON.stringify(flow(mqttPort, o.influxUrl, database)));
-  // The bench's influxd runs with authentication; Node-RED keeps a node's credentials beside the flow.
+  // The bench's influxd runs with authentication: the influxdb node's user and password, removed
+  // again when the bench ends (they are the private influxd's, generated for this run).
   const u = new URL(o.influxUrl);
-  writeFileSync(join(runDir, 'flows_cred.json'), JSON.stringify({ influx: { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } }), { mode: 0o600 });
+  const credFile = join(peersDir, `${flowName}_cred.json`);
+  writeFileSync(credFile, JSON.stringify({ influx: { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } }), { mode: 0o600 });
+  process.once('exit', () => rmSync(credFile, { force: true }));
   writeFileSync(
     join(runDir, 'settings.js'),
     `module.exports = { uiPort: ${uiPort}, uiHost: '127.0.0.1', flowFile: ${JSON.stringify(flowFile)}, userDir: ${JSON.stringify(peersDir)}, httpAdminRoot: false, httpNodeRoot: false, credentialSecret: false, logging: { console: { level: 'info', metrics: false, audit: false } } };\n`,
@@ -142,8 +147,11 @@ async function relayRun(o: BenchOptions, port: number, brokerPid: number, fleet:
     const count = () => landed(sub);
     const warm = await load.request<PublishResult>(publishReq('closed', o.quick ? 1_500 : 3_000, 1), 'published');
     await waitUntil(async () => (await count()) >= warm.acked, 60_000, 100);
+    // Counted from what has landed, so a system that stores nothing shows 0/s, not a negative rate.
+    const base = await count();
+    if (base < warm.acked) o.log(`  only ${base} of ${warm.acked} warm-up readings landed within 60 s: this system is not storing what it acknowledges`);
     const extra = extraPids.map((pid) => cpuMeter(pid));
-    const f = await measured(load, brokerPid, publishReq('closed', durationMs, 1), count, warm.acked, 1);
+    const f = await measured(load, brokerPid, publishReq('closed', durationMs, 1), count, base, 1);
     const extraUs = extra.reduce((s, m) => s + m.stop().cpuUs, 0);
     await load.request({ type: 'disconnect' }, 'disconnected');
     return { ...f, systemCpuUs: f.cpuUsPerReading * f.acked + extraUs };
