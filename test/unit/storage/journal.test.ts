@@ -15,6 +15,40 @@ afterEach(() => {
 });
 
 describe('the outbox journal', () => {
+  it('reads only whole committed lines, never an error, while appends roll over into new segments', async () => {
+    const j = await openJournal(tempDir(), { segmentBytes: 256 });
+    const sent: string[] = [];
+    const forwarded: string[] = [];
+    let failures = 0;
+    // A forwarder reading on every turn of the event loop, as appends rotate segments under it.
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        try {
+          const chunk = j.read(j.cursor(), 64);
+          if (chunk) {
+            forwarded.push(...chunk.lines);
+            j.advance(chunk.next, chunk.lines.length, chunk.bytes);
+          }
+        } catch {
+          failures++;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let i = 0; i < 200; i++) {
+      const line = `telemetry,device=d${i % 7} v=${i} ${1764000000000 + i}`;
+      sent.push(line);
+      await j.append([line]);
+    }
+    for (let k = 0; k < 100 && forwarded.length < sent.length; k++) await new Promise((r) => setImmediate(r));
+    reading = false;
+    await reader;
+    expect(failures).toBe(0);
+    expect(forwarded).toEqual(sent);
+    await j.close();
+  });
+
   it('reads back appended lines in order from the cursor', async () => {
     const j = await openJournal(tempDir());
     await j.append(['a 1', 'b 2']);

@@ -133,8 +133,12 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
         if (activeSize > 0 && activeSize + buf.length > segmentBytes) {
           await fh.datasync();
           await fh.close();
-          activeNo++;
-          fh = await open(activePath(), 'a');
+          const next = activeNo + 1;
+          const nextFh = await open(join(dir, segName(next)), 'a');
+          // The segment number and its size change together: a read in between once paired the
+          // new, empty segment with the old one's size and scanned zeros for a line end.
+          fh = nextFh;
+          activeNo = next;
           activeSize = 0;
         }
         await fh.write(buf);
@@ -193,15 +197,21 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
         const len = Math.min(maxBytes, size - offset);
         const buf = Buffer.alloc(len);
         const fd = openSync(path, 'r');
+        let got: number;
         try {
-          readSync(fd, buf, 0, len, offset);
+          got = readSync(fd, buf, 0, len, offset);
         } finally {
           closeSync(fd);
         }
-        let end = buf.lastIndexOf(NEWLINE);
+        let end = got > 0 ? buf.lastIndexOf(NEWLINE, got - 1) : -1;
         if (end === -1) {
-          // A single line longer than maxBytes: read it whole.
-          return this.read(pos, maxBytes * 2);
+          // A single line longer than maxBytes: read more of it. Nothing more to read: no whole
+          // line is there yet (never for committed bytes), so nothing to forward now.
+          if (got === len && len < size - offset) {
+            maxBytes = Math.min(size - offset, maxBytes * 2);
+            continue;
+          }
+          return null;
         }
         end += 1;
         const text = buf.subarray(0, end).toString('utf8');
