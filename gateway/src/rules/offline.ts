@@ -1,5 +1,5 @@
 import { encodeEventKey, severityRank, type DeviceRef, type Severity } from '../domain/index.js';
-import { offlineCandidates, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
+import { offlineCandidates, type Candidates, type CompiledOfflineRule, type CompiledRules, type OfflineParams } from './compile.js';
 import { fmt, formatDuration, seconds, where } from './message.js';
 import { deviceState, eachDevice, offlineKeyState, type DeviceState, type EngineState, type OfflineCache, type OfflineKeyState } from './state.js';
 import type { RuleTransition } from './types.js';
@@ -49,16 +49,32 @@ export function nextOffline(st: OfflineKeyState, input: OfflineInput): OfflineSt
 // The rule list and parameters are shared with every device that meets the same rules with the
 // same overrides (10,000 registered devices held 20,000 arrays of one element each); the key
 // states are the device's own, and exist only once a key has left `idle` (a key without one is
-// idle: nothing to resolve on a message, due at lastSeen + after).
+// idle: nothing to resolve on a message, due at lastSeen + after). A device whose keys are all
+// idle (every registered device from start until it first goes silent too long) shares one
+// cache with the others of its rule list: its states are all null, frozen, and `ownCache`
+// gives the device a cache of its own before the first state is written (~120 B a device).
+const idleCaches = new WeakMap<Candidates<CompiledOfflineRule, OfflineParams>, OfflineCache>();
+
 function offlineCache(rules: CompiledRules, dev: DeviceState): OfflineCache {
-  const { list, params } = offlineCandidates(rules, dev);
-  return { rules, list, params, states: list.map((r) => dev.offline.get(r.id) ?? null) };
+  const shared = offlineCandidates(rules, dev);
+  const { list, params } = shared;
+  if (dev.offline.size > 0) return { rules, list, params, states: list.map((r) => dev.offline.get(r.id) ?? null) };
+  let idle = idleCaches.get(shared);
+  if (idle === undefined) idleCaches.set(shared, (idle = { rules, list, params, states: Object.freeze(list.map(() => null)) as (OfflineKeyState | null)[] }));
+  return idle;
 }
 
 function cacheOf(rules: CompiledRules, dev: DeviceState): OfflineCache {
   let cache = dev.offlineCache;
   if (cache === null || cache.rules !== rules) cache = dev.offlineCache = offlineCache(rules, dev);
   return cache;
+}
+
+/** The device's cache, its own (not the shared idle one), for writing a key state into. */
+function ownCache(rules: CompiledRules, dev: DeviceState): OfflineCache {
+  const cache = cacheOf(rules, dev);
+  if (!Object.isFrozen(cache.states)) return cache;
+  return (dev.offlineCache = { rules, list: cache.list, params: cache.params, states: cache.list.map(() => null) });
 }
 
 function transition(type: RuleTransition['type'], rule: CompiledOfflineRule, dev: DeviceState, severity: Severity, silentMs: number, afterMs: number, now: number, message: string): RuleTransition {
@@ -115,7 +131,7 @@ export function tickOffline(rules: CompiledRules, state: EngineState, now: numbe
       if (!st) {
         // An idle key gets its state only when it is due to raise.
         if (silent < p.afterMs) continue;
-        st = cache.states[i] = offlineKeyState(dev, cache.list[i]!);
+        st = ownCache(rules, dev).states[i] = offlineKeyState(dev, cache.list[i]!);
       }
       if (nextOffline(st, { type: 'silent', silentMs: silent, p, now }) === null) continue;
       out.push(transition('raised', cache.list[i]!, dev, p.severity, silent, p.afterMs, now, `no message for ${fmt(seconds(silent))} s (>= ${formatDuration(p.afterMs)}) (${p.severity}) at ${where(dev.site, dev.device)}`));
@@ -150,5 +166,5 @@ export function releaseOffline(st: OfflineKeyState): void {
 export function releaseIdleOffline(rules: CompiledRules, dev: DeviceState, ruleId: string): void {
   const cache = cacheOf(rules, dev);
   const i = cache.list.findIndex((r) => r.id === ruleId);
-  if (i >= 0) releaseOffline((cache.states[i] = offlineKeyState(dev, cache.list[i]!)));
+  if (i >= 0) releaseOffline((ownCache(rules, dev).states[i] = offlineKeyState(dev, cache.list[i]!)));
 }

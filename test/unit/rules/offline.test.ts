@@ -81,6 +81,17 @@ describe('offline rules', () => {
     expect(h.tick(sec(301))).toEqual([]);
   });
 
+  it('keeps raising for the other registered devices when one of them is released before it ever raised', () => {
+    const h = new Harness(offline);
+    const devices = ['gas-01', 'gas-02', 'gas-03'];
+    for (const device of devices) h.input({ type: 'expect', ref: { ...GAS, device } }, sec(0));
+    h.tick(sec(10));
+    h.input({ type: 'release', key: 'offline|hb-chem-001|gas-02' }, sec(20));
+    expect(h.tick(sec(300)).map((t) => t.device)).toEqual(['gas-01', 'gas-03']);
+    expect(h.input(seen({ ...GAS, device: 'gas-01' }), sec(310)).map((t) => `${t.type}:${t.device}`)).toEqual(['resolved:gas-01']);
+    expect(h.tick(sec(400))).toEqual([]);
+  });
+
   it('ignores devices of sectors it does not match', () => {
     const h = new Harness(offline);
     h.input(seen({ ...GAS, sector: 'mining' }), sec(0));
