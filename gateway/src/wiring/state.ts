@@ -49,8 +49,9 @@ export async function buildState(config: GatewayConfig, opts: { clock: () => num
     dropped: metrics.counter('gateway_sse_dropped_total', 'Event streams ended by the gateway, by reason'),
   });
   const liveness = createLiveness(history, log('liveness'));
-  // Engine state is saved on a graceful stop and every 30 s (components in app.ts).
-  const saveEngineState = () => kvSet(db, ENGINE_STATE_KEY, rules.snapshot());
+  // Engine state is saved on a graceful stop and every 30 s (components in app.ts), when it
+  // changed since the last save: what the database holds is then still the state.
+  const saveEngineState = () => void rules.saveIfChanged((snapshot) => kvSet(db, ENGINE_STATE_KEY, snapshot));
   return { dataDir, registry, db, rulesDir, rules, apiToken, users, history, webhooks, events, maintenance, metrics, sse, liveness, saveEngineState };
 }
 
