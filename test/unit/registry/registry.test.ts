@@ -18,6 +18,26 @@ describe('registry', () => {
     expect(r.device('d1')).toMatchObject({ site: 's1', device: 'd1', sector: 'mining', kind: 'sensor' });
   });
 
+  it('gives each device its entry as the file set it, unset fields absent', () => {
+    const r = parseRegistry({ sites: [site({ devices: [{ id: 'd1', secret: 'secret-123' }, { id: 'cam', kind: 'camera', name: 'Gate', secretHash: 'scrypt$16384$c2FsdA==$aGFzaA==', profile: 'acme' }] })] });
+    const d1 = r.device('d1')!.entry;
+    expect([d1.id, d1.kind, d1.secret, d1.secretHash, d1.name, d1.protocol, d1.hj212, d1.profile]).toEqual(['d1', 'sensor', 'secret-123', undefined, undefined, undefined, undefined, undefined]);
+    const cam = r.device('cam')!.entry;
+    expect([cam.id, cam.kind, cam.name, cam.secret, cam.secretHash, cam.profile]).toEqual(['cam', 'camera', 'Gate', undefined, 'scrypt$16384$c2FsdA==$aGFzaA==', 'acme']);
+  });
+
+  it('lists the same devices under their site as by id', () => {
+    const r = parseRegistry({ sites: [site({ devices: [{ id: 'd1', secret: 'secret-123' }, { id: 'd2', kind: 'camera', secret: 'secret-456' }] })] });
+    expect(r.site('s1')!.devices.map((d) => [d.id, d.kind, d.secret])).toEqual([
+      ['d1', 'sensor', 'secret-123'],
+      ['d2', 'camera', 'secret-456'],
+    ]);
+    expect(r.devices().map((d) => [d.site, d.device, d.kind, d.entry.id])).toEqual([
+      ['s1', 'd1', 'sensor', 'd1'],
+      ['s1', 'd2', 'camera', 'd2'],
+    ]);
+  });
+
   it('refuses a device id used by two sites', () => {
     expect(() => parseRegistry({ sites: [site(), site({ id: 's2' })] })).toThrow(/device id "d1" is already used by site s1/);
   });
