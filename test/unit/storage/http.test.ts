@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authHeader, baseUrl, redactUrl, targetDatabase } from '../../../gateway/src/storage/influx/http.js';
+import { authHeader, baseUrl, isLoopback, redactUrl, targetDatabase } from '../../../gateway/src/storage/influx/http.js';
 import { InfluxError } from '../../../gateway/src/storage/influx/index.js';
 
 describe('connection helpers', () => {
@@ -23,5 +23,10 @@ describe('connection helpers', () => {
     expect(targetDatabase({ url: 'http://h', api: 'v2', bucket: 'b', database: 'd' })).toBe('b');
     expect(targetDatabase({ url: 'http://h', api: 'v1', bucket: 'b', database: 'd' })).toBe('d');
     expect(() => targetDatabase({ url: 'http://h', api: 'v2' })).toThrow(InfluxError);
+  });
+
+  it('tells an InfluxDB on this machine from one elsewhere', () => {
+    for (const url of ['http://127.0.0.1:8086', 'http://127.0.0.53:1', 'http://localhost:8086', 'http://[::1]:8086', 'http://u:p@127.0.0.1:8086/x']) expect(isLoopback(url)).toBe(true);
+    for (const url of ['http://db.local:8086', 'http://10.0.0.5:8086', 'http://128.0.0.1:8086', 'not a url']) expect(isLoopback(url)).toBe(false);
   });
 });

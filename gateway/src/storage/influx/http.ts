@@ -59,6 +59,16 @@ function urlCredentials(url: string): { username: string; password: string } | u
 }
 
 /** The URL as it may appear in a log line or error: no user info, no query string. */
+/** An InfluxDB on this machine (the private influxd, a local one): compression there only costs. */
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

@@ -11,7 +11,7 @@
 // as written or failed; failed lines are logged and handed to `onDropped` (the outbox).
 import { HttpError, InfluxDB, setLogger, type Transport, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 import { InfluxError } from './errors.js';
-import { authHeader, baseUrl, redactUrl, silentLogger, targetDatabase, type InfluxConnection, type InfluxLogger } from './http.js';
+import { authHeader, baseUrl, isLoopback, redactUrl, silentLogger, targetDatabase, type InfluxConnection, type InfluxLogger } from './http.js';
 import { LINE_PRECISION } from './line-protocol.js';
 
 /** Why lines were given up: the server refused them (4xx: bad line, type conflict,
@@ -260,15 +260,6 @@ export function createInfluxWriter(cfg: InfluxWriterConfig): InfluxWriter {
       return { written, failed, pending: accepted - written - failed };
     },
   };
-}
-
-function isLoopback(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
-  } catch {
-    return false;
-  }
 }
 
 function short(err: unknown): string | undefined {
