@@ -122,6 +122,26 @@ describe('the event list on the server', () => {
     expect(store.summary({ sites: [] }).total).toBe(0);
   });
 
+  it('answers each query by its own filter values when the same filters come again with other values', () => {
+    for (let i = 0; i < 70; i++) raise(i, SEVERITIES[i % 4]!);
+    for (let site = 0; site < 7; site++) {
+      const ids = store.page({ order: 'newest', limit: 100, site: `site-${site}` }).events.map((e) => e.site);
+      expect(new Set(ids)).toEqual(new Set([`site-${site}`]));
+      expect(ids).toHaveLength(10);
+    }
+  });
+
+  it('still answers right after more filter shapes than it keeps statements for', () => {
+    for (let i = 0; i < 70; i++) raise(i, 'info', `site-${i}`);
+    // A scope of n sites is a query of its own shape (n bound names): 70 shapes, twice over.
+    for (let round = 0; round < 2; round++) {
+      for (let n = 1; n <= 70; n++) {
+        const sites = Array.from({ length: n }, (_, i) => `site-${i}`);
+        expect(store.summary({ sites }).total).toBe(n);
+      }
+    }
+  });
+
   it('refuses a cursor of the other order', () => {
     raise(1, 'info');
     raise(2, 'info');
