@@ -61,8 +61,13 @@ for (let m = 1; Date.now() - start < minutes * 60_000; m++) {
   samples.push(s);
   log(`${String(m).padStart(6)}  ${(s.rss / 2 ** 20).toFixed(1).padStart(7)}  ${(s.heap / 2 ** 20).toFixed(1).padStart(8)}  ${String(s.readings).padStart(8)}  ${String(s.outbox).padStart(13)}  ${String(s.answerMs).padStart(10)}  ${loadavg()[0]!.toFixed(2)}`);
 }
-sim.kill('SIGINT');
-await new Promise((r) => sim.once('exit', r));
+// The simulator's own --duration may have ended it already: waiting for an 'exit' that was
+// emitted before would hang here for good (the 2-hour soak of 2026-12-02 never printed its summary).
+if (sim.exitCode === null && sim.signalCode === null) {
+  const exited = new Promise((r) => sim.once('exit', r));
+  sim.kill('SIGINT');
+  await exited;
+}
 
 // Growth after warm-up (the first fifth of the run): least-squares slope over the rest,
 // expressed as the change it predicts across that span relative to its mean.
