@@ -181,6 +181,8 @@ function idleReport(r: IdleMemoryResult): string {
     [...r.gateway.map((g) => row(`gateway, ${fmt(g.registered)} registered`, g)), row('bare aedes', r.aedes)],
   );
   out += table('Idle memory against the target', ['target', 'measured (settled)', 'verdict'], r.gateway.map((g) => [`idle <= 100 MiB RSS, ${fmt(g.registered)} registered`, `${mib(g.settled.rss)} MiB (aedes ${mib(r.aedes.settled.rss)})`, verdict(g.didSettle && g.settled.rss <= 100 * 2 ** 20)]));
+  const d = r.perDevice;
+  if (d) out += `\nPer registered device (settled, ${fmt(d.from)} -> ${fmt(d.to)} registered): ${fmt(d.rssBytes)} B of RSS, ${fmt(d.heapBytes)} B of V8 heap used\n`;
   return out;
 }
 
