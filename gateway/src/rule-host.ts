@@ -9,6 +9,7 @@ import {
   restoreState,
   RuleSetError,
   serializeState,
+  serializeStateUtf8,
   step,
   type CompiledLevelRule,
   type CompiledRules,
@@ -101,12 +102,12 @@ export function createRuleHost(dir: string, logger: Logger, savedState?: string)
     },
     snapshot: () => serializeState(state),
     /**
-     * Hands the state to `write` when it changed since the last write that succeeded (or since
-     * start: a restored state is what was saved). Returns whether it wrote.
+     * Hands the state (`snapshot()`'s JSON, as UTF-8) to `write` when it changed since the last
+     * write that succeeded (or since start: a restored state is what was saved). Returns whether it wrote.
      */
-    saveIfChanged(write: (snapshot: string) => void): boolean {
+    saveIfChanged(write: (utf8: Buffer) => void): boolean {
       if (changes === 0) return false;
-      write(serializeState(state));
+      write(serializeStateUtf8(state));
       // Only once written: a failed write (disk full) leaves the state due for the next save.
       changes = 0;
       return true;

@@ -38,7 +38,7 @@ export {
 export { compileRuleSet, paramsFor, type CompiledRules, type CompiledRule, type CompiledLevelRule } from './compile.js';
 export type { EngineInput, RuleTransition, EvidenceItem } from './types.js';
 export { createEngineState, rebase, type EngineState, type RulePhase, type RuleKeyState, type OfflinePhase, type DetectionPhase } from './state.js';
-export { serializeState, restoreState, StateSnapshotError } from './snapshot.js';
+export { serializeState, serializeStateUtf8, restoreState, StateSnapshotError } from './snapshot.js';
 export { step, stepAll, nextDue, inputsFor } from './engine.js';
 export { replay, replayDetailed, replayLineSchema, type ReplayLine, type ReplayOptions, type ReplayResult, type ReplaySkip } from './replay.js';
 export { MAX_EVIDENCE } from './detection.js';

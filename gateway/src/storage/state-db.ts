@@ -204,3 +204,8 @@ export function kvGet(db: StateDb, key: string): string | undefined {
 export function kvSet(db: StateDb, key: string, value: string): void {
   db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 }
+
+/** kvSet for text given as UTF-8 bytes (a large value built without a JS string); kvGet reads it back as text. */
+export function kvSetUtf8(db: StateDb, key: string, value: Buffer): void {
+  db.prepare('INSERT INTO kv (key, value) VALUES (?, CAST(? AS TEXT)) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}

@@ -8,7 +8,7 @@ import { createLiveness } from '../liveness/index.js';
 import { createMetrics, type Logger } from '../observability/index.js';
 import { createRegistryHost } from '../registry/index.js';
 import { createRuleHost } from '../rule-host.js';
-import { kvGet, kvSet, openStateDb } from '../storage/index.js';
+import { kvGet, kvSetUtf8, openStateDb } from '../storage/index.js';
 import { createUserStore, loadApiToken, makeAllSitesExplicit } from '../users/index.js';
 import { COMPLAINT_DEVICE } from '../scancode/index.js';
 
@@ -51,7 +51,7 @@ export async function buildState(config: GatewayConfig, opts: { clock: () => num
   const liveness = createLiveness(history, log('liveness'));
   // Engine state is saved on a graceful stop and every 30 s (components in app.ts), when it
   // changed since the last save: what the database holds is then still the state.
-  const saveEngineState = () => void rules.saveIfChanged((snapshot) => kvSet(db, ENGINE_STATE_KEY, snapshot));
+  const saveEngineState = () => void rules.saveIfChanged((utf8) => kvSetUtf8(db, ENGINE_STATE_KEY, utf8));
   return { dataDir, registry, db, rulesDir, rules, apiToken, users, history, webhooks, events, maintenance, metrics, sse, liveness, saveEngineState };
 }
 

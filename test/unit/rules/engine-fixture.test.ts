@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createEngineState, restoreState, serializeState, StateSnapshotError, step, type RuleTransition } from '../../../gateway/src/rules/index.js';
+import { createEngineState, restoreState, serializeState, serializeStateUtf8, StateSnapshotError, step, type RuleTransition } from '../../../gateway/src/rules/index.js';
 import { SEEDS, SNAPSHOT_CUTS, SNAPSHOT_SEED, STEPS } from '../../fixtures/engine/record.js';
 import { seededStream, STREAM_RULES } from '../../fixtures/engine/stream.js';
 import { compileRules } from './helpers.js';
@@ -51,6 +51,24 @@ describe('saved engine state, format 2', () => {
     expect(v2.format).toBe(2);
     const gas = v2.devices.flatMap((d: { rules: { rule: string; phase: string }[] }) => d.rules).find((r: { rule: string }) => r.rule === 'gas');
     expect(gas.phase).toBe('pending');
+  });
+
+  it('writes the same JSON as UTF-8 bytes as it does as a string, at every point of a seeded stream', () => {
+    const state = createEngineState();
+    const stream = seededStream(SNAPSHOT_SEED, STEPS);
+    stream.forEach(({ input, now }, i) => {
+      step(rules, state, input, now);
+      if (i % 50 === 0 || i === stream.length - 1) expect(serializeStateUtf8(state).toString('utf8')).toBe(serializeState(state));
+    });
+    expect(JSON.parse(serializeState(state)).devices.length).toBeGreaterThan(1);
+  });
+
+  it('writes names outside ASCII and a state larger than its first guess byte for byte', () => {
+    const state = createEngineState();
+    for (let i = 0; i < 300; i++) step(rules, state, { type: 'expect', ref: { site: `厂区-${i}`, device: `储罐-${'液位'.repeat(i % 40)}-${i}`, sector: 'hazardous_chemicals', kind: 'sensor' } }, 1_700_000_000_000 + i);
+    const bytes = serializeStateUtf8(state);
+    expect(bytes.toString('utf8')).toBe(serializeState(state));
+    expect(restoreState(bytes.toString('utf8'), rules).devices.size).toBe(300);
   });
 
   it('refuses a snapshot whose phase contradicts its open event', () => {

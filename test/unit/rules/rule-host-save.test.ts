@@ -8,7 +8,7 @@ const GAS = { site: 'hb-chem-001', device: 'gas-01', sector: 'hazardous_chemical
 describe('engine state saves', () => {
   let host: RuleHost;
   let saved: string[];
-  const save = () => host.saveIfChanged((s) => saved.push(s));
+  const save = () => host.saveIfChanged((s) => saved.push(s.toString('utf8')));
 
   beforeEach(() => {
     // The project's rules: hazardous-chemical devices raise an offline event after 5 minutes.

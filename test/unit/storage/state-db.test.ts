@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../../gateway/src/events/index.js';
-import { MIGRATIONS, openStateDb } from '../../../gateway/src/storage/state-db.js';
+import { kvGet, kvSetUtf8, MIGRATIONS, openStateDb } from '../../../gateway/src/storage/state-db.js';
 
 let dir: string;
 beforeEach(() => {
@@ -46,5 +46,16 @@ describe('state database migrations', () => {
     expect(current).toBe(MIGRATIONS.length);
     expect((raw.prepare('PRAGMA table_info(events)').all() as { name: string }[]).map((c) => c.name)).toContain('late');
     raw.close();
+  });
+});
+
+describe('the key-value table', () => {
+  it('reads back as text what was stored as UTF-8 bytes, over a value stored before', () => {
+    const db = openStateDb(dir);
+    const text = JSON.stringify({ site: '厂区一', devices: Array.from({ length: 2000 }, (_, i) => `储罐-${i}`) });
+    kvSetUtf8(db, 'k', Buffer.from('{"old":true}'));
+    kvSetUtf8(db, 'k', Buffer.from(text, 'utf8'));
+    expect(kvGet(db, 'k')).toBe(text);
+    db.close();
   });
 });
