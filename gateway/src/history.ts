@@ -51,6 +51,8 @@ export interface History extends ReadingsSource {
   backlog(): Backlog;
   /** Outbox bytes appended so far (grows at once on each write); minus backlog().bytes, those forwarded. */
   appended(): number;
+  /** backlog().bytes, without building the object (asked for every message). */
+  waitingBytes(): number;
   forwarding(): { healthy: boolean; lastError: string | null; forwarded: number; rejected: number };
   /** Sends the outbox until empty or the time runs out; true when empty. */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -75,6 +77,7 @@ function disabled(): History {
     query: async () => [],
     backlog: () => EMPTY,
     appended: () => 0,
+    waitingBytes: () => 0,
     forwarding: () => ({ healthy: true, lastError: null, forwarded: 0, rejected: 0 }),
     flush: async () => true,
     ping: async () => false,
@@ -181,6 +184,7 @@ export async function createHistory(config: GatewayConfig, dataDir: string, log:
     query: async (influxql, params) => (await connect()).query.query(influxql, params),
     backlog: () => journal.backlog(),
     appended: () => journal.appended(),
+    waitingBytes: () => journal.waitingBytes(),
     forwarding: () => forwarder.status(),
     flush: (timeoutMs = 10_000) => forwarder.drain(timeoutMs),
     async ping() {

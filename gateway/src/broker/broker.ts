@@ -493,7 +493,14 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
     const client = aedes.handle(stream as Parameters<Aedes['handle']>[0], req);
     // Until CONNECT is authenticated every client gets the common limit; a camera then gets its own.
-    const limitOf = () => (devices.get(client)?.entry.kind === 'camera' ? Math.max(limits.maxCameraPacketBytes, limits.maxPacketBytes) : limits.maxPacketBytes);
+    // Asked for every packet: once the device is known (set once, at its login) the answer is kept.
+    let known: number | undefined;
+    const limitOf = () => {
+      if (known !== undefined) return known;
+      const device = devices.get(client);
+      if (device === undefined) return limits.maxPacketBytes;
+      return (known = device.entry.kind === 'camera' ? Math.max(limits.maxCameraPacketBytes, limits.maxPacketBytes) : limits.maxPacketBytes);
+    };
     limitPacketSize(client, limitOf, (length) => {
       logger.warn({ clientId: client.id, address, length, limit: limitOf() }, 'packet over the size limit; connection closed');
     });

@@ -52,7 +52,14 @@ export function createDeviceShare(position: OutboxPosition, maxBytes: number): D
       w.sizes.push(after - before);
       w.bytes += after - before;
     },
-    over: (device) => maxBytes !== Infinity && settle(device, forwarded()) >= maxBytes,
+    over(device) {
+      if (maxBytes === Infinity) return false;
+      // Settling only lowers a device's bytes: one under its share is not over, with no look at
+      // what was forwarded (this runs for every message; sweep() settles once a second).
+      const w = writes.get(device);
+      if (w === undefined || w.bytes < maxBytes) return false;
+      return settle(device, forwarded()) >= maxBytes;
+    },
     sweep() {
       const f = forwarded();
       for (const device of [...writes.keys()]) settle(device, f);

@@ -36,8 +36,10 @@ export interface PipelineStore {
   writeReadings(readings: Reading[], maintenance?: boolean): Promise<void>;
   writeDetections(detections: Detection[]): Promise<void>;
   backlog(): Backlog;
-  /** Bytes appended so far; with backlog(), tells which device's writes are still waiting. */
+  /** Bytes appended so far; with waitingBytes(), tells which device's writes are still waiting. */
   appended(): number;
+  /** backlog().bytes without building the object: asked for every message. */
+  waitingBytes(): number;
 }
 
 export interface PipelineOptions {
@@ -90,10 +92,12 @@ export function createPipeline(opts: PipelineOptions) {
   const refusedAtCap = metrics.counter('gateway_outbox_refused_total', 'Publishes refused while the outbox was at its cap, by qos');
   const heldAtShare = metrics.counter('gateway_outbox_device_held_total', "Publishes held (qos 1) or refused (qos 0) while their device's share of the outbox was full, by qos");
   const ok = { telemetry: { ok: true, channel: 'telemetry' }, vision: { ok: true, channel: 'vision' }, status: { ok: true, channel: 'status' } } as const;
+  // What a durable write resolves to, built once: one function less to allocate per message.
+  const okOf: Record<Decoded['channel'], () => AcceptResult> = { telemetry: () => ok.telemetry, vision: () => ok.vision, status: () => ok.status };
   let stopping = false;
 
-  const outboxFull = () => store.backlog().bytes >= opts.outboxCapBytes;
-  const share = createDeviceShare({ appended: () => store.appended(), waiting: () => store.backlog().bytes }, opts.deviceShareBytes ?? Infinity);
+  const outboxFull = () => store.waitingBytes() >= opts.outboxCapBytes;
+  const share = createDeviceShare({ appended: () => store.appended(), waiting: () => store.waitingBytes() }, opts.deviceShareBytes ?? Infinity);
 
   /** Storage and fan-out of one recorded transition, through every sink in order. */
   function dispatch(a: AppliedTransition): void {
@@ -187,7 +191,7 @@ export function createPipeline(opts: PipelineOptions) {
     const durable = keep(device, decoded, now);
     share.charge(device.device, before, store.appended());
     for (const input of inputsFor(decoded, device)) run(input, now);
-    return durable.then(() => ok[decoded.channel]);
+    return durable.then(okOf[decoded.channel]);
   }
 
   /**
@@ -198,7 +202,7 @@ export function createPipeline(opts: PipelineOptions) {
   function amend(decoded: Vision, now: number): Promise<AcceptResult> {
     const durable = store.writeDetections(decoded.detections);
     for (const d of decoded.detections) if (d.picture) for (const a of events.attachPicture(d, d.picture, now)) dispatch(a);
-    return durable.then(() => ok.vision);
+    return durable.then(okOf.vision);
   }
 
   return {

@@ -250,6 +250,9 @@ export async function openJournal(dir: string, opts: JournalOptions = {}, clock:
       return { points, bytes: backlogBytes + pendingBytes, oldestAt: points > 0 ? (marks[0]?.at ?? clock()) : null };
     },
 
+    /** backlog().bytes without building the object: the pipeline asks it for every message. */
+    waitingBytes: (): number => backlogBytes + pendingBytes,
+
     /** Bytes appended since open (with the backlog found at open); grows by each append at once. */
     appended: (): number => appendedBytes,
 
