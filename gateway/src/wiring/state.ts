@@ -51,7 +51,13 @@ export async function buildState(config: GatewayConfig, opts: { clock: () => num
   const liveness = createLiveness(history, log('liveness'));
   // Engine state is saved on a graceful stop and every 30 s (components in app.ts), when it
   // changed since the last save: what the database holds is then still the state.
-  const saveEngineState = () => void rules.saveIfChanged((utf8) => kvSetUtf8(db, ENGINE_STATE_KEY, utf8));
+  // The saved row (1.4 MB at 10,000 registered devices) would then sit in SQLite's page cache:
+  // shrink_memory hands the cache's unused pages back (~1.2 MB of malloc heap at idle).
+  const saveEngineState = () =>
+    void rules.saveIfChanged((utf8) => {
+      kvSetUtf8(db, ENGINE_STATE_KEY, utf8);
+      db.pragma('shrink_memory');
+    });
   return { dataDir, registry, db, rulesDir, rules, apiToken, users, history, webhooks, events, maintenance, metrics, sse, liveness, saveEngineState };
 }
 
