@@ -50,4 +50,4 @@ EXPOSE 1883 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.GATEWAY_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Run node directly (not npm start) so SIGTERM reaches the gateway for a clean stop.
-CMD ["node", "--enable-source-maps", "dist/gateway/src/main.js"]
+CMD ["node", "dist/gateway/src/main.js"]

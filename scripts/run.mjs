@@ -63,5 +63,8 @@ if (!existsSync(compiled)) {
 }
 // The entry reads its own arguments from process.argv: drop this launcher's entry argument.
 process.argv.splice(1, 2, compiled);
-process.setSourceMapsEnabled(true);
+// Stacks name the TypeScript; a compiled file's source map is read only when a stack through it
+// is printed (Node's --enable-source-maps would keep every module's map from the start).
+const { mapStacksLazily } = await import(pathToFileURL(join(root, 'dist', 'gateway', 'src', 'runtime', 'source-stacks.js')).href);
+mapStacksLazily(join(root, 'dist'));
 await import(pathToFileURL(compiled).href);

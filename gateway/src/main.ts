@@ -1,9 +1,15 @@
+import { join } from 'node:path';
 import { createGateway } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/index.js';
 import { RegistryError } from './registry/index.js';
 import { ProfileSetError } from './profiles/index.js';
 import { RuleSetError } from './rules/index.js';
+import { projectRoot } from './project-root.js';
+import { mapStacksLazily } from './runtime/index.js';
+
+// Compiled (npm start, the Docker image): stacks name the TypeScript, each map read when first needed.
+if (import.meta.url.endsWith('.js')) mapStacksLazily(join(projectRoot(), 'dist'));
 
 const HELP = `Remote-supervision gateway: MQTT broker, supervision rules, events, InfluxDB history.
 

@@ -92,7 +92,7 @@ export async function startGatewayChild(o: BenchOptions, fleet: Fleet, database:
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   ensureCompiled(o);
   const child = spawnTs('test/bench/gateway-child.mjs', {
-    nodeArgs: ['--expose-gc', '--enable-source-maps', ...o.nodeFlags, ...(extra.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.workDir}`] : [])],
+    nodeArgs: ['--expose-gc', ...o.nodeFlags, ...(extra.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.workDir}`] : [])],
     echo: o.verbose,
     tsx: o.tsx,
     env: {

@@ -282,7 +282,7 @@ describe('Dockerfile', () => {
     expect(stages[2]).toMatch(/^HEALTHCHECK [^]*CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:[^]*\/healthz'/m);
     expect(stages[2]).toMatch(/GATEWAY_DATA_DIR=\/data/);
     expect(stages[2]).toMatch(/^VOLUME \["\/data"\]$/m);
-    expect(stages[2]).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/gateway\/src\/main\.js"\]$/m);
+    expect(stages[2]).toMatch(/^CMD \["node", "dist\/gateway\/src\/main\.js"\]$/m);
   });
 
   it('runs the gateway with the glibc malloc setting npm start sets', () => {

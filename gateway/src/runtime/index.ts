@@ -2,3 +2,4 @@
 // small periodic and file-watching components they are often made of.
 export { startComponents, stopComponents, periodic, type Component } from './components.js';
 export { watchFile, watchFolder, type WatchOptions } from './watch.js';
+export { mapStacksLazily } from './source-stacks.js';
